@@ -1,0 +1,1 @@
+"""The convrec command line: serve, build, chat, demo, bench."""

@@ -1,0 +1,35 @@
+"""`convrec build`: the intent model and the catalog's retrieval artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from convrec_kit import artifacts
+from convrec_kit.models.minilm import MiniLMEncoder
+from convrec_kit.settings import REPO_ROOT
+
+DEMO_CATALOG = REPO_ROOT / "catalog" / "demo.jsonl"
+
+
+def build(artifacts_dir: Path, catalog_name: str, source: Path | None, force: bool = False) -> None:
+    from convrec_intent import train
+    from convrec_retrieval.index_build import build_catalog
+
+    encoder = MiniLMEncoder()
+    intent_dir = artifacts_dir / artifacts.INTENT_DIR
+    data_sha = hashlib.sha256(train.DATA.read_bytes()).hexdigest()
+    manifest_path = intent_dir / artifacts.MANIFEST_FILE
+    current = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if force or current.get("data_sha256") != data_sha:
+        print("training the intent classifier ...", flush=True)
+        train.train(intent_dir, encoder=encoder)
+    else:
+        print(f"intent classifier up to date (held-out accuracy {current['held_out_accuracy']:.3f})")
+    source = source or DEMO_CATALOG
+    out_dir = artifacts_dir / catalog_name
+    if force and (out_dir / artifacts.MANIFEST_FILE).exists():
+        (out_dir / artifacts.MANIFEST_FILE).unlink()
+    manifest = build_catalog(source, out_dir, encoder)
+    print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")

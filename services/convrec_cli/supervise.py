@@ -1,0 +1,47 @@
+"""`convrec serve all`: the four services as separate processes, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+SERVICES = ("intent", "retrieval", "ranking", "gateway")
+
+
+def spawn(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "convrec_cli.main", "serve", name], env=env or os.environ.copy())
+
+
+def supervise() -> int:
+    """Starts every service; if one exits, stops the rest and exits with its code."""
+    procs = {name: spawn(name) for name in SERVICES}
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"convrec: {name} exited with {proc.returncode}; stopping the others", file=sys.stderr)
+                code = proc.returncode or 1
+                stopping = True
+                break
+        time.sleep(0.2)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return code

@@ -1,0 +1,1 @@
+"""Gateway: the DialogueService that orchestrates each dialogue turn."""

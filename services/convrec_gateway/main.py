@@ -1,0 +1,79 @@
+"""Runs the gateway (DialogueService)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from convrec.dialogue.v1 import dialogue_pb2_grpc
+from convrec.intent.v1 import intent_pb2_grpc
+from convrec.ranking.v1 import ranking_pb2_grpc
+from convrec.retrieval.v1 import retrieval_pb2_grpc
+from convrec_kit.channels import open_channel
+from convrec_kit.logs import configure_logging
+from convrec_kit.server import ServiceBinding, serve
+from convrec_kit.settings import load_settings
+
+from .dialogue import Clients, DialogueEngine
+from .service import DialogueServicer
+from .settings import GatewaySettings
+from .store import SQLiteStore
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+async def _downstream_serving(channels: dict[str, grpc.aio.Channel]) -> bool:
+    for channel in channels.values():
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+        except grpc.aio.AioRpcError:
+            return False
+        if reply.status != SERVING:
+            return False
+    return True
+
+
+async def run(settings: GatewaySettings) -> None:
+    channels = {
+        "intent": open_channel(settings.intent_address),
+        "retrieval": open_channel(settings.retrieval_address),
+        "ranking": open_channel(settings.ranking_address),
+    }
+    clients = Clients(
+        intent=intent_pb2_grpc.IntentServiceStub(channels["intent"]),
+        retrieval=retrieval_pb2_grpc.RetrievalServiceStub(channels["retrieval"]),
+        ranking=ranking_pb2_grpc.RankingServiceStub(channels["ranking"]),
+    )
+    store = SQLiteStore(settings.state_path)
+    servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings)
+
+    async def load(health) -> None:
+        """SERVING while every downstream service is; re-checked every second."""
+        serving = None
+        while True:
+            now = await _downstream_serving(channels)
+            if now != serving:
+                await health.set(now)
+                serving = now
+            await asyncio.sleep(1.0)
+
+    async def close() -> None:
+        for channel in channels.values():
+            await channel.close()
+        await store.close()
+
+    await serve(
+        "gateway",
+        settings,
+        [ServiceBinding("convrec.dialogue.v1.DialogueService", dialogue_pb2_grpc.add_DialogueServiceServicer_to_server, servicer)],
+        load,
+        close,
+    )
+
+
+def main() -> None:
+    settings = load_settings(GatewaySettings)
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))

@@ -1,0 +1,191 @@
+"""DialogueService servicer: validation, sessions, history replay, feedback, privacy."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import structlog
+from google.protobuf import timestamp_pb2
+
+from convrec.common.v1 import common_pb2
+from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
+from convrec.intent.v1 import intent_pb2
+from convrec.retrieval.v1 import retrieval_pb2
+from convrec_kit.channels import Budget, call
+from convrec_kit.errors import ServiceError, invalid_argument, not_found
+from convrec_kit.validation import check_constraints, check_count, check_utterance
+
+from .dialogue import DialogueEngine, TurnInput
+from .session import Session
+from .settings import GatewaySettings
+from .store import ConcurrentUpdate, Store
+
+log = structlog.get_logger()
+ROLE = common_pb2.Turn.Role
+
+
+class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
+    def __init__(self, engine: DialogueEngine, store: Store, settings: GatewaySettings) -> None:
+        self._engine = engine
+        self._store = store
+        self._s = settings
+
+    def _request_id(self, context) -> str:
+        metadata = dict(context.invocation_metadata() or ())
+        return metadata.get("x-request-id") or uuid.uuid4().hex[:16]
+
+    async def Converse(self, request, context):
+        s = self._s
+        utterance = check_utterance(request.utterance, s.max_utterance_bytes)
+        page_size = check_count(request.page_size, "page_size", 10, 100)
+        check_constraints(request.filters, "filters")
+        self._check_history(request.history)
+        budget = Budget(s.turn_budget_seconds)
+        request_id = self._request_id(context)
+        stateless = len(request.history) > 0
+
+        if stateless:
+            session, parse = await self._replay(request, utterance, budget, request_id)
+        else:
+            if request.session_id:
+                session = await self._store.load_session(request.session_id)
+                if session is None:
+                    raise not_found("session", f"no session {request.session_id!r}; leave session_id empty to start one")
+                if request.user_id and session.user_id and request.user_id != session.user_id:
+                    raise invalid_argument("user_id", "this session belongs to another user")
+            else:
+                session = await self._store.create_session(request.user_id)
+            parse = await call("intent", self._engine.clients.intent.Parse,
+                               intent_pb2.ParseRequest(utterance=utterance, locale=request.context.locale),
+                               budget, request_id)
+        user_id = request.user_id or session.user_id
+        history = await self._store.events_for(user_id, "" if user_id else session.session_id, 500) \
+            if (user_id or not stateless) else []
+        context_msg = common_pb2.Context()
+        context_msg.CopyFrom(request.context)
+        if not context_msg.HasField("timestamp"):
+            context_msg.timestamp.GetCurrentTime()
+        turn = TurnInput(utterance, parse, context_msg, request.filters, page_size, budget, request_id, history)
+        outcome = await self._engine.respond(session, turn)
+        session.turn_count += 1
+
+        if outcome.events and (user_id or not stateless):
+            for event in outcome.events:
+                event.timestamp.CopyFrom(context_msg.timestamp)
+            await self._store.add_events(user_id, session.session_id, outcome.events)
+        if not stateless:
+            try:
+                await self._store.save_session(session, [
+                    common_pb2.Turn(role=ROLE.ROLE_USER, text=utterance),
+                    common_pb2.Turn(role=ROLE.ROLE_ASSISTANT, text=outcome.reply),
+                ])
+            except ConcurrentUpdate:
+                raise ServiceError(grpc.StatusCode.ABORTED, "CONCURRENT_TURN",
+                                   "another turn on this session finished first; resend this turn",
+                                   {"session_id": session.session_id}) from None
+        return dialogue_pb2.ConverseResponse(
+            session_id=session.session_id,
+            reply=outcome.reply,
+            action=outcome.action,
+            recommendations=outcome.recommendations,
+            intent=dialogue_pb2.Intent(
+                type=parse.intent, confidence=parse.confidence, constraints=parse.constraints,
+                mentions=parse.mentions, rewritten_query=parse.rewritten_query, language=parse.language,
+                detail_fields=parse.detail_fields, ordinal=parse.ordinal),
+            state=session.to_proto(),
+            suggested_replies=outcome.suggestions,
+        )
+
+    def _check_history(self, history) -> None:
+        if len(history) > self._s.max_history_turns:
+            raise invalid_argument("history", f"at most {self._s.max_history_turns} history turns, got {len(history)}")
+        for index, turn in enumerate(history):
+            if turn.role not in (ROLE.ROLE_USER, ROLE.ROLE_ASSISTANT):
+                raise invalid_argument(f"history[{index}].role", f"history[{index}] has role {turn.role}; use ROLE_USER or ROLE_ASSISTANT")
+            check_utterance(turn.text, self._s.max_utterance_bytes, f"history[{index}].text")
+
+    async def _replay(self, request, utterance: str, budget: Budget, request_id: str):
+        """Rebuilds the dialogue state from the earlier turns alone (stateless mode)."""
+        texts = [t.text for t in request.history] + [utterance]
+        parsed = await call("intent", self._engine.clients.intent.BatchParse, intent_pb2.BatchParseRequest(
+            requests=[intent_pb2.ParseRequest(utterance=t, locale=request.context.locale) for t in texts]),
+            budget, request_id)
+        session = Session(session_id="", user_id=request.user_id)
+        for turn, parse in zip(request.history, parsed.responses[:-1]):
+            if turn.role == ROLE.ROLE_ASSISTANT:
+                ids = [m.item_id for m in parse.mentions]
+                if ids:
+                    session.last = ids
+                    session.shown = list(dict.fromkeys([*session.shown, *ids]))
+            else:
+                self._engine.observe(session, parse, turn.text, [])
+                session.clarified = True
+                session.turn_count += 1
+        return session, parsed.responses[-1]
+
+    async def SubmitFeedback(self, request, context):
+        if not request.user_id and not request.session_id:
+            raise invalid_argument("user_id", "give a user_id or a session_id")
+        if not request.events:
+            raise invalid_argument("events", "no events")
+        if len(request.events) > self._s.max_feedback_events:
+            raise invalid_argument("events", f"at most {self._s.max_feedback_events} events per call")
+        for index, event in enumerate(request.events):
+            if not event.item_id:
+                raise invalid_argument(f"events[{index}].item_id", f"events[{index}] has no item_id")
+            if event.type == common_pb2.FEEDBACK_TYPE_UNSPECIFIED or event.type not in common_pb2.FeedbackType.values():
+                raise invalid_argument(f"events[{index}].type", f"events[{index}] has unknown feedback type {event.type}")
+            if event.type == common_pb2.FEEDBACK_TYPE_RATE and not 0.5 <= event.value <= 5:
+                raise invalid_argument(f"events[{index}].value", "a rating must be between 0.5 and 5")
+        budget = Budget(self._s.turn_budget_seconds)
+        found = await call("retrieval", self._engine.clients.retrieval.BatchGetItems,
+                           retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
+                           budget, self._request_id(context))
+        if found.missing_ids:
+            raise not_found("item", f"unknown item ids: {', '.join(sorted(found.missing_ids)[:10])}")
+        session = None
+        if request.session_id:
+            session = await self._store.load_session(request.session_id)
+            if session is None:
+                raise not_found("session", f"no session {request.session_id!r}")
+        user_id = request.user_id or (session.user_id if session else "")
+        accepted = await self._store.add_events(user_id, request.session_id, list(request.events))
+        if session is not None:
+            for event in request.events:
+                if event.type in (common_pb2.FEEDBACK_TYPE_DISLIKE, common_pb2.FEEDBACK_TYPE_SEEN):
+                    if event.item_id not in session.rejected:
+                        session.rejected.append(event.item_id)
+                elif event.type in (common_pb2.FEEDBACK_TYPE_LIKE, common_pb2.FEEDBACK_TYPE_PURCHASE):
+                    if event.item_id not in session.liked:
+                        session.liked.append(event.item_id)
+            try:
+                await self._store.save_session(session, [])
+            except ConcurrentUpdate:
+                log.info("feedback_session_update_skipped")  # the events themselves are stored
+        return dialogue_pb2.SubmitFeedbackResponse(accepted=accepted)
+
+    async def GetSession(self, request, context):
+        if not request.session_id:
+            raise invalid_argument("session_id", "session_id is empty")
+        session = await self._store.load_session(request.session_id)
+        if session is None:
+            raise not_found("session", f"no session {request.session_id!r}")
+        created, updated = await self._store.session_times(request.session_id)
+        return dialogue_pb2.GetSessionResponse(
+            session_id=session.session_id, user_id=session.user_id, state=session.to_proto(),
+            turns=await self._store.session_turns(request.session_id),
+            created_at=_stamp(created), updated_at=_stamp(updated))
+
+    async def DeleteUserData(self, request, context):
+        if not request.user_id:
+            raise invalid_argument("user_id", "user_id is empty")
+        sessions, events = await self._store.delete_user(request.user_id)
+        log.info("user_data_deleted", sessions=sessions, events=events)
+        return dialogue_pb2.DeleteUserDataResponse(sessions_deleted=sessions, events_deleted=events)
+
+
+def _stamp(seconds: float) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromNanoseconds(int(seconds * 1e9))
+    return stamp

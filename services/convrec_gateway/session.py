@@ -1,0 +1,93 @@
+"""The dialogue state of one session, as kept between turns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from convrec.common.v1 import common_pb2
+from convrec.dialogue.v1 import dialogue_pb2
+
+
+@dataclass
+class Wanted:
+    """Accumulated constraints, in a form that merges and serialises simply."""
+
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    ranges: dict[str, list[float | None]] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
+    seeds: list[str] = field(default_factory=list)
+    mood: str = ""
+    domain: str = ""
+    people: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.include or self.exclude or self.ranges or self.keywords or self.seeds
+                    or self.mood or self.people)
+
+    def to_proto(self) -> common_pb2.Constraints:
+        ranges = []
+        for name, (low, high) in sorted(self.ranges.items()):
+            r = common_pb2.NumericRange(field=name)
+            if low is not None:
+                r.min = low
+            if high is not None:
+                r.max = high
+            ranges.append(r)
+        return common_pb2.Constraints(
+            include_categories=self.include, exclude_categories=self.exclude, ranges=ranges,
+            keywords=self.keywords, seed_item_ids=self.seeds, mood=self.mood,
+            domain=self.domain, people=self.people,
+        )
+
+
+@dataclass
+class Session:
+    session_id: str = ""
+    user_id: str = ""
+    wanted: Wanted = field(default_factory=Wanted)
+    shown: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    liked: list[str] = field(default_factory=list)
+    last: list[str] = field(default_factory=list)
+    # item_id -> [score, [[name, value, weight, evidence], ...]] of the last list.
+    last_scores: dict[str, list] = field(default_factory=dict)
+    last_query: str = ""
+    turn_count: int = 0
+    language: str = "en"
+    focus: str = ""
+    clarified: bool = False
+    version: int = 0
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("session_id"), data.pop("user_id"), data.pop("version")
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, session_id: str, user_id: str, version: int, text: str) -> "Session":
+        data = json.loads(text)
+        wanted = Wanted(**data.pop("wanted"))
+        return cls(session_id=session_id, user_id=user_id, version=version, wanted=wanted, **data)
+
+    def remember_scores(self, items: list[common_pb2.ScoredItem]) -> None:
+        self.last_scores = {
+            s.item_id: [s.score, [[c.name, c.value, c.weight, c.evidence] for c in s.components]]
+            for s in items
+        }
+
+    def components_of(self, item_id: str) -> tuple[float, list[common_pb2.ScoreComponent]] | None:
+        stored = self.last_scores.get(item_id)
+        if stored is None:
+            return None
+        score, parts = stored
+        return score, [common_pb2.ScoreComponent(name=n, value=v, weight=w, evidence=e) for n, v, w, e in parts]
+
+    def to_proto(self) -> dialogue_pb2.DialogueState:
+        return dialogue_pb2.DialogueState(
+            constraints=self.wanted.to_proto(), shown_item_ids=self.shown,
+            rejected_item_ids=self.rejected, liked_item_ids=self.liked,
+            last_recommended_ids=self.last, turn_count=self.turn_count,
+            language=self.language, focus_item_id=self.focus,
+        )

@@ -1,0 +1,1 @@
+"""Intent service: intent classification, constraint extraction and item linking."""

@@ -1,0 +1,43 @@
+"""Runs the intent service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from convrec.intent.v1 import intent_pb2_grpc
+from convrec_kit import artifacts
+from convrec_kit.logs import configure_logging
+from convrec_kit.models.client import EmbeddedIntentClassifier
+from convrec_kit.server import ServiceBinding, serve
+from convrec_kit.settings import load_settings
+
+from .parser import Parser
+from .service import IntentServicer
+from .settings import IntentSettings
+
+
+async def run(settings: IntentSettings) -> None:
+    classifier = EmbeddedIntentClassifier(settings.artifacts_dir / artifacts.INTENT_DIR, settings.torch_threads)
+    servicer = IntentServicer(classifier, settings.max_utterance_bytes)
+
+    async def load(health) -> None:
+        catalog = await asyncio.to_thread(artifacts.load_catalog, settings.catalog_dir)
+        await classifier.load()
+        parser = await asyncio.to_thread(Parser, catalog, settings.intent_min_confidence)
+        await classifier.predict(["warm up"])
+        servicer.parser = parser
+        await health.set(True)
+
+    await serve(
+        "intent",
+        settings,
+        [ServiceBinding("convrec.intent.v1.IntentService", intent_pb2_grpc.add_IntentServiceServicer_to_server, servicer)],
+        load,
+        classifier.close,
+    )
+
+
+def main() -> None:
+    settings = load_settings(IntentSettings)
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))

@@ -1,0 +1,1 @@
+"""Shared code for the convrec services: server kit, settings, models, catalog."""

@@ -1,0 +1,34 @@
+"""Where built artifacts live, and their manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .catalog import Catalog
+
+CATALOG_FILE = "catalog.jsonl"
+EMBEDDINGS_FILE = "item_embeddings.npy"
+DENSE_INDEX_FILE = "dense.faiss"
+POPULARITY_FILE = "popularity.npy"
+MANIFEST_FILE = "manifest.json"
+INTENT_DIR = Path("models") / "intent"
+
+
+def require(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found at {path}; run `convrec build` first")
+    return path
+
+
+def load_catalog(catalog_dir: Path) -> Catalog:
+    return Catalog.load(require(catalog_dir / CATALOG_FILE, "catalog"))
+
+
+def read_manifest(directory: Path) -> dict:
+    return json.loads(require(directory / MANIFEST_FILE, "manifest").read_text())
+
+
+def write_manifest(directory: Path, manifest: dict) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))

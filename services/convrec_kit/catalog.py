@@ -1,0 +1,106 @@
+"""The item catalog: JSONL records to protobuf Items, with lookups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from convrec.common.v1 import common_pb2
+
+from .errors import invalid_argument
+
+REQUIRED = ("item_id", "title")
+
+
+def item_from_record(record: dict) -> common_pb2.Item:
+    for key in REQUIRED:
+        if not str(record.get(key, "")).strip():
+            raise ValueError(f"missing {key}")
+    return common_pb2.Item(
+        item_id=str(record["item_id"]),
+        title=str(record["title"]),
+        description=str(record.get("description", "")),
+        categories=[str(c).lower() for c in record.get("categories", [])],
+        attributes={str(k): str(v) for k, v in (record.get("attributes") or {}).items()},
+        numeric={str(k): float(v) for k, v in (record.get("numeric") or {}).items()},
+        external_id=str(record.get("external_id", "")),
+    )
+
+
+def item_to_record(item: common_pb2.Item) -> dict:
+    return {
+        "item_id": item.item_id,
+        "title": item.title,
+        "description": item.description,
+        "categories": list(item.categories),
+        "attributes": dict(item.attributes),
+        "numeric": dict(item.numeric),
+        "external_id": item.external_id,
+    }
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: invalid JSON: {exc}") from None
+
+
+def item_text(item: common_pb2.Item) -> str:
+    """The text a dense or lexical index sees for an item."""
+    attrs = item.attributes
+    parts = [item.title]
+    if attrs.get("title_zh"):
+        parts.append(attrs["title_zh"])
+    parts.append(", ".join(item.categories))
+    for key in ("director", "author", "brand", "cast"):
+        if attrs.get(key):
+            parts.append(f"{key}: {attrs[key]}")
+    parts.append(item.description)
+    return ". ".join(p for p in parts if p)
+
+
+class Catalog:
+    """An immutable list of items with an id index."""
+
+    def __init__(self, items: Iterable[common_pb2.Item]) -> None:
+        self.items: list[common_pb2.Item] = list(items)
+        self.index: dict[str, int] = {}
+        for position, item in enumerate(self.items):
+            if item.item_id in self.index:
+                raise ValueError(f"duplicate item_id {item.item_id!r}")
+            self.index[item.item_id] = position
+
+    @classmethod
+    def load(cls, path: Path) -> "Catalog":
+        return cls(item_from_record(r) for r in read_jsonl(path))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def get(self, item_id: str) -> common_pb2.Item | None:
+        position = self.index.get(item_id)
+        return None if position is None else self.items[position]
+
+    def positions(self, item_ids: Iterable[str]) -> list[int]:
+        return [self.index[i] for i in item_ids if i in self.index]
+
+    def require(self, item_id: str) -> common_pb2.Item:
+        item = self.get(item_id)
+        if item is None:
+            raise invalid_argument("item_id", f"unknown item_id {item_id!r}")
+        return item
+
+
+def display_title(item: common_pb2.Item, language: str = "en") -> str:
+    """'Alien (1979)' in English, '《异形》' in Chinese when a Chinese title exists."""
+    if language == "zh" and item.attributes.get("title_zh"):
+        return f"《{item.attributes['title_zh']}》"
+    year = item.numeric.get("year")
+    if year and "movie" in item.categories:
+        return f"{item.title} ({int(year)})"
+    return item.title

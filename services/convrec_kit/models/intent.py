@@ -1,0 +1,87 @@
+"""Intent classifier: a small head over MiniLM sentence embeddings and character n-grams.
+
+MiniLM's vocabulary is English, so Chinese text reaches it mostly as unknown tokens;
+hashed character 1-3-grams carry the Chinese (and typo-robust English) signal."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .minilm import DIMENSION, MiniLMEncoder
+
+LABELS = (
+    "RECOMMEND", "REFINE", "FEEDBACK_POSITIVE", "FEEDBACK_NEGATIVE", "ASK_EXPLANATION",
+    "ASK_DETAILS", "GREETING", "GOODBYE", "CHITCHAT", "OUT_OF_SCOPE",
+)
+NGRAM_DIM = 16384
+# Sentence embeddings are weighted over the n-grams (both are unit vectors).
+EMBEDDING_SCALE = 2.0
+HIDDEN = 256
+FORMAT_VERSION = 1
+
+
+def char_ngrams(texts: list[str], dim: int = NGRAM_DIM) -> np.ndarray:
+    """L2-normalised counts of hashed character 1-3-grams (stable across runs)."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for row, text in enumerate(texts):
+        padded = f" {text.lower().strip()} "
+        for n in (1, 2, 3):
+            for i in range(len(padded) - n + 1):
+                out[row, zlib.crc32(padded[i : i + n].encode()) % dim] += 1.0
+        norm = np.linalg.norm(out[row])
+        if norm > 0:
+            out[row] /= norm
+    return out
+
+
+class IntentHead(nn.Module):
+    def __init__(self, n_labels: int = len(LABELS), ngram_dim: int = NGRAM_DIM) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(DIMENSION + ngram_dim, HIDDEN),
+            nn.GELU(),
+            nn.Dropout(0.2),
+            nn.Linear(HIDDEN, n_labels),
+        )
+
+    def forward(self, embeddings: torch.Tensor, ngrams: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([embeddings * EMBEDDING_SCALE, ngrams], dim=-1))
+
+
+def save_head(head: IntentHead, directory: Path, manifest: dict) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, directory / "head.safetensors")
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "labels": list(LABELS),
+                "ngram_dim": NGRAM_DIM, "hidden": HIDDEN}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+class IntentModel:
+    """Encoder + head: texts in, label probabilities out, one forward pass per batch."""
+
+    name = "intent_classifier"
+
+    def __init__(self, directory: Path, encoder: MiniLMEncoder | None = None) -> None:
+        manifest = json.loads((directory / "manifest.json").read_text())
+        if manifest.get("format_version") != FORMAT_VERSION or tuple(manifest["labels"]) != LABELS:
+            raise ValueError(f"{directory}: intent model format or labels do not match this code")
+        self.manifest = manifest
+        self.encoder = encoder or MiniLMEncoder()
+        self.head = IntentHead()
+        self.head.load_state_dict(load_file(directory / "head.safetensors"))
+        self.head.eval()
+
+    @torch.inference_mode()
+    def predict(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        embeddings = torch.from_numpy(self.encoder.encode(texts))
+        ngrams = torch.from_numpy(char_ngrams(texts))
+        return torch.softmax(self.head(embeddings, ngrams), dim=-1).numpy()

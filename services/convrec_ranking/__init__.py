@@ -1,0 +1,1 @@
+"""Ranking service: personal interest over time, relevance, context, popularity, diversity."""

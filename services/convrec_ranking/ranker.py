@@ -1,0 +1,152 @@
+"""Blends the retrieval components with the user's interest over time, the request's
+categories, the context, popularity and diversity; every part is returned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from convrec.common.v1 import common_pb2
+from convrec_kit import artifacts
+from convrec_kit.catalog import Catalog
+
+FT = common_pb2.FeedbackType
+# How much one event says about the user's taste.
+EVENT_WEIGHT = {
+    FT.FEEDBACK_TYPE_LIKE: 1.0,
+    FT.FEEDBACK_TYPE_PURCHASE: 1.0,
+    FT.FEEDBACK_TYPE_CLICK: 0.3,
+    FT.FEEDBACK_TYPE_DISLIKE: -1.0,
+    FT.FEEDBACK_TYPE_SEEN: 0.2,
+}
+MOOD_CATEGORIES = {
+    "funny": {"comedy"}, "fun": {"comedy", "adventure", "animation"}, "light": {"comedy", "family"},
+    "uplifting": {"family", "comedy", "music"}, "dark": {"crime", "thriller", "horror"},
+    "scary": {"horror"}, "sad": {"drama", "romance"}, "moving": {"drama"},
+    "exciting": {"action", "thriller", "adventure"}, "mind-bending": {"science fiction", "mystery"},
+    "inspiring": {"biography", "sport", "drama"},
+}
+# Components from retrieval kept as they are.
+PASS_THROUGH = ("dense", "lexical", "seed")
+
+
+@dataclass(frozen=True)
+class RankWeights:
+    interest: float = 0.5
+    category: float = 0.2
+    popularity: float = 0.2
+    context: float = 0.08
+    diversity: float = 0.1
+    half_life_days: float = 30.0
+
+
+def event_weight(event: common_pb2.FeedbackEvent) -> float:
+    if event.type == FT.FEEDBACK_TYPE_RATE:
+        return max(-1.0, min(1.0, (event.value - 3.0) / 2.0))
+    return EVENT_WEIGHT.get(event.type, 0.0)
+
+
+class Ranker:
+    def __init__(self, catalog_dir: Path, weights: RankWeights = RankWeights()) -> None:
+        self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
+        self.embeddings = np.load(artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings"))
+        self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
+        self.weights = weights
+
+    def _interest(self, positions: list[int], history, now: dt.datetime):
+        """Recency-weighted similarity to what the user liked minus what they disliked."""
+        events = []
+        for event in history:
+            pos = self.catalog.index.get(event.item_id)
+            weight = event_weight(event)
+            if pos is None or weight == 0:
+                continue
+            when = event.timestamp.ToDatetime(dt.timezone.utc) if event.HasField("timestamp") else now
+            age_days = max(0.0, (now - when).total_seconds() / 86400)
+            decay = 0.5 ** (age_days / self.weights.half_life_days)
+            events.append((pos, weight * decay, event.item_id))
+        if not events or not positions:
+            return None
+        event_pos = [p for p, _, _ in events]
+        w = np.array([x for _, x, _ in events], dtype=np.float32)
+        sims = np.clip(self.embeddings[positions] @ self.embeddings[event_pos].T, 0, 1)
+        contributions = sims * w[None, :]
+        values = contributions.sum(axis=1) / max(1e-6, float(np.abs(w).sum()))
+        strongest = contributions.argmax(axis=1)
+        evidence = [events[j][2] if contributions[i, j] > 0 else "" for i, j in enumerate(strongest)]
+        return values, evidence
+
+    def _context(self, item: common_pb2.Item, context: common_pb2.Context, now: dt.datetime):
+        hour = now.hour
+        weekend = now.weekday() >= 5
+        runtime = item.numeric.get("runtime")
+        device = context.device.lower()
+        if "movie" in item.categories and runtime:
+            if (hour >= 22 or hour < 5) or device in ("mobile", "phone"):
+                if runtime <= 105:
+                    return 1.0, f"short ({int(runtime)} min) for a late-night or on-the-go watch"
+                if runtime >= 150:
+                    return -0.5, f"long ({int(runtime)} min) for a late-night or on-the-go watch"
+            if weekend and 8 <= hour < 19 and {"family", "animation"} & set(item.categories):
+                return 1.0, "a family pick for a weekend daytime"
+            if weekend and hour >= 18 and runtime >= 140 and device in ("tv", ""):
+                return 0.5, f"a long ({int(runtime)} min) film for a weekend evening"
+        return 0.0, ""
+
+    def rank(self, candidates, history, context: common_pb2.Context,
+             constraints: common_pb2.Constraints, top_k: int) -> list[common_pb2.ScoredItem]:
+        w = self.weights
+        now = (context.timestamp.ToDatetime(dt.timezone.utc) if context.HasField("timestamp")
+               else dt.datetime.now(dt.timezone.utc))
+        known = [c for c in candidates if c.item_id in self.catalog.index]
+        positions = [self.catalog.index[c.item_id] for c in known]
+        interest = self._interest(positions, history, now)
+        wanted = set(constraints.include_categories) | MOOD_CATEGORIES.get(constraints.mood, set())
+        rows = []
+        for row, (cand, pos) in enumerate(zip(known, positions)):
+            item = self.catalog.items[pos]
+            parts = [c for c in cand.components if c.name in PASS_THROUGH]
+            if interest is not None:
+                parts.append(common_pb2.ScoreComponent(
+                    name="interest", value=float(interest[0][row]), weight=w.interest, evidence=interest[1][row]))
+            if wanted:
+                matched = sorted(wanted & set(item.categories))
+                parts.append(common_pb2.ScoreComponent(
+                    name="category", value=len(matched) / len(wanted), weight=w.category, evidence=", ".join(matched)))
+            rating = item.numeric.get("rating")
+            parts.append(common_pb2.ScoreComponent(
+                name="popularity", value=float(self.prior[pos]), weight=w.popularity,
+                evidence=f"rated {rating:g}" if rating else ""))
+            value, why = self._context(item, context, now)
+            if value:
+                parts.append(common_pb2.ScoreComponent(name="context", value=value, weight=w.context, evidence=why))
+            rows.append((pos, item.item_id, parts, sum(p.value * p.weight for p in parts)))
+        return self._diversify(rows, top_k)
+
+    def _diversify(self, rows, top_k: int) -> list[common_pb2.ScoredItem]:
+        """Greedy re-ranking: each pick is penalised by its similarity to earlier picks."""
+        chosen: list[common_pb2.ScoredItem] = []
+        chosen_pos: list[int] = []
+        remaining = list(rows)
+        while remaining and len(chosen) < top_k:
+            best_index, best_score, best_penalty, best_evidence = 0, -math.inf, 0.0, ""
+            for index, (pos, item_id, parts, base) in enumerate(remaining):
+                penalty, evidence = 0.0, ""
+                if chosen_pos:
+                    sims = self.embeddings[chosen_pos] @ self.embeddings[pos]
+                    j = int(sims.argmax())
+                    penalty, evidence = float(max(0.0, sims[j])), chosen[j].item_id
+                score = base - self.weights.diversity * penalty
+                if score > best_score + 1e-12 or (abs(score - best_score) <= 1e-12 and item_id < remaining[best_index][1]):
+                    best_index, best_score, best_penalty, best_evidence = index, score, penalty, evidence
+            pos, item_id, parts, _ = remaining.pop(best_index)
+            if chosen_pos:
+                parts = [*parts, common_pb2.ScoreComponent(
+                    name="diversity", value=-best_penalty, weight=self.weights.diversity, evidence=best_evidence)]
+            chosen.append(common_pb2.ScoredItem(item_id=item_id, score=best_score, components=parts))
+            chosen_pos.append(pos)
+        return chosen

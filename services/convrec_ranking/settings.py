@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from convrec_kit.settings import CommonSettings
+
+
+class RankingSettings(CommonSettings):
+    ranking_port: int = Field(default=50054, ge=0, le=65535)
+    ranking_metrics_port: int = Field(default=9154, ge=0, le=65535)
+
+    @property
+    def port(self) -> int:
+        return self.ranking_port
+
+    @property
+    def metrics_port(self) -> int:
+        return self.ranking_metrics_port

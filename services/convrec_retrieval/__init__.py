@@ -1,0 +1,1 @@
+"""Retrieval service: hybrid dense (Faiss) + lexical (BM25) candidates with filters."""
