@@ -23,6 +23,8 @@ FT = common_pb2.FeedbackType
 A = dialogue_pb2
 _SEEN = re.compile(r"\b(seen|watched|saw|read)\b|看过|读过|看了|买过")
 _NEGATIVE = (FT.FEEDBACK_TYPE_DISLIKE, FT.FEEDBACK_TYPE_SEEN)
+_REFERRING = (IT.INTENT_TYPE_FEEDBACK_POSITIVE, IT.INTENT_TYPE_FEEDBACK_NEGATIVE,
+              IT.INTENT_TYPE_ASK_EXPLANATION, IT.INTENT_TYPE_ASK_DETAILS)
 
 
 @dataclass
@@ -100,7 +102,24 @@ class DialogueEngine:
 
     # -- a live turn ---------------------------------------------------------------
 
+    @staticmethod
+    def resolve(session: Session, parse: intent_pb2.ParseResponse) -> int:
+        """The classifier's intent, corrected by the dialogue: feedback or a question with
+        nothing to refer to but clear constraints is a request; a request that only
+        narrows the list just shown is a refinement."""
+        c = parse.constraints
+        asks_for_items = bool(c.include_categories or c.ranges or c.people or c.seed_item_ids)
+        has_referent = bool(parse.mentions or session.last or session.focus)
+        if parse.intent in _REFERRING and not has_referent and asks_for_items:
+            return IT.INTENT_TYPE_RECOMMEND
+        narrows_only = (parse.adjustments or c.exclude_categories) and not (
+            c.include_categories or c.seed_item_ids or c.people or c.domain)
+        if parse.intent == IT.INTENT_TYPE_RECOMMEND and session.last and narrows_only:
+            return IT.INTENT_TYPE_REFINE
+        return parse.intent
+
     async def respond(self, session: Session, turn: TurnInput) -> Outcome:
+        turn.parse.intent = self.resolve(session, turn.parse)
         parse, lang = turn.parse, turn.parse.language or session.language
         kind = parse.intent
         shown_items = await self._items(session.last, turn) if kind == IT.INTENT_TYPE_REFINE else []
@@ -181,8 +200,11 @@ class DialogueEngine:
         constraints = _with_filters(wanted.to_proto(), turn.filters)
         if extra_seeds:
             constraints.seed_item_ids[:] = list(dict.fromkeys([*extra_seeds, *constraints.seed_item_ids]))
-        rejected = {e.item_id for e in turn.history if e.type in _NEGATIVE} | set(session.rejected)
-        exclude = rejected | (set(session.shown) - (set(session.last) if keep_last else set()))
+        # Items the user already has an opinion of (liked, rated, bought, seen, disliked)
+        # are not suggested again; clicks are not an opinion.
+        consumed = {e.item_id for e in turn.history if e.type != FT.FEEDBACK_TYPE_CLICK}
+        consumed |= set(session.rejected) | set(session.liked)
+        exclude = consumed | (set(session.shown) - (set(session.last) if keep_last else set()))
         query = " ".join(dict.fromkeys([*wanted.keywords, *wanted.include, *([wanted.mood] if wanted.mood else [])]))
         if lang == "zh":
             query = " ".join(dict.fromkeys([turn.parse.rewritten_query, query])).strip() if turn.parse.rewritten_query else query
@@ -216,8 +238,9 @@ class DialogueEngine:
         session.remember_scores(list(ranked.items))
         session.focus = ""
         titles = [title_of(i) for i in ids]
-        return Outcome(A.ACTION_RECOMMEND, replies.recommend(titles, wanted, lang, lead),
-                       recommendations=recs, suggestions=replies.suggestions_after_list(titles[0], lang))
+        domain = _common_kind([items[i] for i in ids if i in items])
+        return Outcome(A.ACTION_RECOMMEND, replies.recommend(titles, wanted, lang, lead, domain),
+                       recommendations=recs, suggestions=replies.suggestions_after_list(titles[0], lang, domain))
 
     # -- catalog look-ups ------------------------------------------------------------
 
@@ -253,6 +276,12 @@ def _with_filters(constraints: common_pb2.Constraints, filters: common_pb2.Const
         merged.domain = filters.domain
     merged.people.extend(filters.people)
     return merged
+
+
+def _common_kind(items: list[common_pb2.Item]) -> str:
+    """'movie', 'book' or 'product' when every item is of that kind, else ''."""
+    kinds = {k for item in items for k in item.categories if k in ("movie", "book", "product")}
+    return kinds.pop() if len(kinds) == 1 else ""
 
 
 def _add(values: list[str], item_id: str) -> None:

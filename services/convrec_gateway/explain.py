@@ -10,6 +10,7 @@ from convrec_kit.names import category_zh
 from .session import Wanted
 
 TitleOf = Callable[[str], str]
+PERSONAL = ("seed", "interest")
 # Below these values a component is too weak to cite as a reason.
 CITE = {"seed": 0.3, "interest": 0.05, "category": 0.01, "dense": 0.25, "lexical": 0.2, "popularity": 0.75, "context": 0.01}
 
@@ -54,16 +55,35 @@ def _facts(item: common_pb2.Item, wanted: Wanted, lang: str) -> list[str]:
             facts.append(f"片长 {int(value)} 分钟，符合要求" if zh else f"it runs {int(value)} minutes, as you asked")
         elif name == "rating":
             facts.append(f"评分 {value:g}，达到您的要求" if zh else f"it is rated {value:g}, as you asked")
+    for person in wanted.people:
+        role = _role_of(item, person)
+        if role:
+            facts.append(f"{_ROLE_ZH[role]}{person}，符合您的要求" if zh else f"it {_ROLE_EN[role]} {person}, as you asked")
     if wanted.exclude:
         shown = [category_zh(c) if zh else c for c in wanted.exclude]
         facts.append(f"不含您排除的{'、'.join(shown)}" if zh else f"it is not {' or '.join(shown)}")
     return facts
 
 
+_ROLE_EN = {"director": "was directed by", "cast": "stars", "author": "was written by", "brand": "is made by"}
+_ROLE_ZH = {"director": "导演是", "cast": "主演包括", "author": "作者是", "brand": "品牌是"}
+
+
+def _role_of(item: common_pb2.Item, person: str) -> str:
+    for role in _ROLE_EN:
+        if person.lower() in item.attributes.get(role, "").lower():
+            return role
+    return ""
+
+
 def explain(item: common_pb2.Item, components: list[common_pb2.ScoreComponent], wanted: Wanted,
             query: str, lang: str, title_of: TitleOf) -> str:
     """One or two sentences: the strongest cited components first, then the constraints met."""
-    ranked = sorted(components, key=lambda c: c.value * c.weight, reverse=True)
+    # Personal reasons (the item named, the user's taste) come first, then the rest by
+    # contribution.
+    ranked = sorted(components, key=lambda c: (c.name not in PERSONAL, -c.value * c.weight))
+    text_match = [c for c in ranked if c.name in ("dense", "lexical")][1:]
+    ranked = [c for c in ranked if c not in text_match]  # cite the stronger text match only
     reasons = []
     for c in ranked:
         if c.value * c.weight <= 0 or c.value < CITE.get(c.name, 1e9):
@@ -75,7 +95,7 @@ def explain(item: common_pb2.Item, components: list[common_pb2.ScoreComponent], 
             break
     reasons += _facts(item, wanted, lang)
     if not reasons:
-        top = ranked[0] if ranked else None
+        top = max(components, key=lambda c: c.value * c.weight, default=None)
         if top is None:
             return ""
         return (f"综合得分最高的一项是{top.name}（{top.value:.2f}）" if lang == "zh"

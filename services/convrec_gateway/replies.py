@@ -43,13 +43,14 @@ def describe(wanted: Wanted, lang: str) -> str:
     return ("，" if zh else ", ").join(parts)
 
 
-def recommend(titles: list[str], wanted: Wanted, lang: str, lead: str = "") -> str:
+def recommend(titles: list[str], wanted: Wanted, lang: str, lead: str = "", domain: str = "") -> str:
     summary = describe(wanted, lang)
+    domain = wanted.domain or domain
     if lang == "zh":
-        measure, noun = DOMAIN_ZH_MEASURE.get(wanted.domain, DOMAIN_ZH_MEASURE[""])
+        measure, noun = DOMAIN_ZH_MEASURE.get(domain, DOMAIN_ZH_MEASURE[""])
         head = f"{lead}为您推荐{len(titles)}{measure}{noun}" + (f"（{summary}）" if summary else "")
         return head + "：" + "、".join(titles[:5]) + ("等。" if len(titles) > 5 else "。")
-    noun = DOMAIN_EN.get(wanted.domain, "picks")
+    noun = DOMAIN_EN.get(domain, "picks")
     head = f"{lead}Here are {len(titles)} {noun}" + (f" ({summary})" if summary else "")
     shown = titles[:5] + ([f"{len(titles) - 5} more"] if len(titles) > 5 else [])
     return head + ": " + _join_en(shown) + "."
@@ -95,11 +96,15 @@ def acknowledge_like(title: str, lang: str) -> str:
 
 def acknowledge_dislike(title: str, lang: str, seen: bool) -> str:
     if lang == "zh":
-        return f"好的，{'您已经看过' if seen else '您不喜欢'}{title}，我不会再推荐它。换几个试试："
-    return f"Got it, {'you have already seen' if seen else 'not'} {title}; I won't suggest it again. Try these instead: "
+        return f"好的，{'您已经看过' if seen else '您不喜欢'}{title}，我不会再推荐它。"
+    return f"Got it, {'you have already seen' if seen else 'not'} {title}; I won't suggest it again. "
 
 
-def suggestions_after_list(first_title: str, lang: str) -> list[str]:
+def suggestions_after_list(first_title: str, lang: str, domain: str = "movie") -> list[str]:
     if lang == "zh":
-        return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "换几部新一点的", "这个看过了"]
-    return ["Why the first one?", f"Tell me more about {first_title}", "Something newer", "I've seen the first one"]
+        if domain == "movie":
+            return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "换几部新一点的", "第一部看过了"]
+        return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "再便宜一点的", "第一个不喜欢"]
+    if domain == "movie":
+        return ["Why the first one?", f"Tell me more about {first_title}", "Something newer", "I've seen the first one"]
+    return ["Why the first one?", f"Tell me more about {first_title}", "Something cheaper", "Not the first one"]

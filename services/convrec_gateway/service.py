@@ -119,6 +119,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
                     session.last = ids
                     session.shown = list(dict.fromkeys([*session.shown, *ids]))
             else:
+                parse.intent = self._engine.resolve(session, parse)
                 self._engine.observe(session, parse, turn.text, [])
                 session.clarified = True
                 session.turn_count += 1

@@ -1,0 +1,58 @@
+# convrec: `make run` starts the four services on the embedded default; `make test` runs
+# the whole test suite. Both set up everything they need first and are idempotent.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+PROTOS := $(shell find protos -name '*.proto')
+STUBS  := services/convrec/.generated
+
+.PHONY: setup proto build run test bench lint chat demo clean
+
+setup: $(VENV)/.installed $(STUBS)
+
+# torch comes first and pinned, so pip takes the CPU wheel and never a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+$(STUBS): $(PROTOS) $(VENV)/.installed
+	$(PY) -m grpc_tools.protoc -I protos --python_out=services --grpc_python_out=services \
+		--pyi_out=services $(PROTOS)
+	touch $@
+
+proto: $(STUBS)
+
+build: setup
+	$(BIN)/convrec build
+
+run: build
+	@echo "Starting convrec: gateway on 127.0.0.1:50051 (intent 50052, retrieval 50053, ranking 50054)."
+	@echo "In another terminal: make chat, make demo, or"
+	@echo "  $(BIN)/grpcurl -plaintext -d '{\"utterance\": \"a funny movie from the 90s\"}' 127.0.0.1:50051 convrec.dialogue.v1.DialogueService/Converse"
+	@echo "Metrics: http://127.0.0.1:9151/metrics (gateway) ... 9154. Stop with Ctrl-C."
+	exec $(BIN)/convrec serve all
+
+chat: setup
+	$(BIN)/convrec chat
+
+demo: setup
+	$(BIN)/convrec demo
+
+test: build
+	$(BIN)/pytest -q
+
+bench: build
+	$(PY) -m convrec_cli.bench_run
+
+lint: setup
+	$(BIN)/ruff check services tests
+	@if command -v npx >/dev/null 2>&1 && npx --yes @bufbuild/buf --version >/dev/null 2>&1; then \
+		npx --yes @bufbuild/buf lint; else echo "buf not available; skipped buf lint"; fi
+
+clean:
+	rm -rf services/convrec artifacts var .pytest_cache

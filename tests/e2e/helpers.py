@@ -1,0 +1,29 @@
+"""Small helpers for driving the gateway in tests."""
+
+from __future__ import annotations
+
+from convrec.common.v1 import common_pb2
+from convrec.dialogue.v1 import dialogue_pb2
+
+A = dialogue_pb2
+
+
+def say(stub, utterance: str, session_id: str = "", user_id: str = "", page_size: int = 10, **kwargs):
+    return stub.Converse(
+        dialogue_pb2.ConverseRequest(session_id=session_id, user_id=user_id, utterance=utterance,
+                                     page_size=page_size, **kwargs),
+        timeout=30,
+    )
+
+
+def ids(response) -> list[str]:
+    return [r.item.item_id for r in response.recommendations]
+
+
+def years(response) -> list[int]:
+    return [int(r.item.numeric["year"]) for r in response.recommendations]
+
+
+def turn(role: str, text: str) -> common_pb2.Turn:
+    value = common_pb2.Turn.ROLE_USER if role == "user" else common_pb2.Turn.ROLE_ASSISTANT
+    return common_pb2.Turn(role=value, text=text)
