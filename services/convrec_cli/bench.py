@@ -12,14 +12,24 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import grpc
-
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 
 SCRIPTS = (
-    ("a science fiction movie from the 90s", "no horror please", "why the first one?",
-     "who directed the second one?", "something newer", "I've seen the first one"),
-    ("something like Inception", "only after 2010", "tell me more about the first one",
-     "I loved it", "more like that"),
+    (
+        "a science fiction movie from the 90s",
+        "no horror please",
+        "why the first one?",
+        "who directed the second one?",
+        "something newer",
+        "I've seen the first one",
+    ),
+    (
+        "something like Inception",
+        "only after 2010",
+        "tell me more about the first one",
+        "I loved it",
+        "more like that",
+    ),
     ("我想看一部动作片", "不要战争片", "为什么推荐第一个？", "第二部的导演是谁？", "换几部新一点的"),
     ("我想买一本经济类的书，价格在100-200元之间", "再便宜一点的", "第一本书多少钱？", "这本不喜欢"),
     ("a funny family movie", "what is the first one about?", "not that one", "something shorter"),
@@ -74,7 +84,7 @@ class MemoryWatch:
             await asyncio.to_thread(self.sample)
             try:
                 await asyncio.wait_for(stop.wait(), 0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
@@ -85,8 +95,12 @@ async def _client(stub, index: int, conversations: int, latencies: list[float], 
         for utterance in script:
             started = time.perf_counter()
             try:
-                reply = await stub.Converse(dialogue_pb2.ConverseRequest(
-                    session_id=session_id, user_id=f"bench-{index}", utterance=utterance, page_size=10), timeout=30)
+                reply = await stub.Converse(
+                    dialogue_pb2.ConverseRequest(
+                        session_id=session_id, user_id=f"bench-{index}", utterance=utterance, page_size=10
+                    ),
+                    timeout=30,
+                )
             except grpc.aio.AioRpcError as err:
                 errors.append(f"{err.code().name}: {err.details()}")
                 break
@@ -96,9 +110,13 @@ async def _client(stub, index: int, conversations: int, latencies: list[float], 
 
 def forward_seconds(metrics_ports: dict[str, int]) -> tuple[float, float]:
     """Total model forward seconds across services, and gateway Converse count."""
-    forward = sum(metric_sum(scrape(metrics_ports[s]), "convrec_model_forward_seconds_sum")
-                  for s in ("intent", "retrieval"))
-    turns = metric_sum(scrape(metrics_ports["gateway"]), "convrec_rpc_latency_seconds_count", 'method="Converse"')
+    forward = sum(
+        metric_sum(scrape(metrics_ports[s]), "convrec_model_forward_seconds_sum")
+        for s in ("intent", "retrieval")
+    )
+    turns = metric_sum(
+        scrape(metrics_ports["gateway"]), "convrec_rpc_latency_seconds_count", 'method="Converse"'
+    )
     return forward, turns
 
 
@@ -120,9 +138,13 @@ async def bench_level(address: str, clients: int, conversations: int, metrics_po
     per_turn_forward = (forward1 - forward0) / max(1.0, turns1 - turns0)
     p50 = percentile(latencies, 0.5)
     return {
-        "clients": clients, "turns": len(latencies), "errors": len(errors),
-        "p50_ms": p50 * 1000, "p95_ms": percentile(latencies, 0.95) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000, "turns_per_s": len(latencies) / wall,
+        "clients": clients,
+        "turns": len(latencies),
+        "errors": len(errors),
+        "p50_ms": p50 * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "turns_per_s": len(latencies) / wall,
         "forward_ms_per_turn": per_turn_forward * 1000,
         "p50_over_forward": p50 / per_turn_forward if per_turn_forward else float("nan"),
         "first_error": errors[0] if errors else "",
@@ -130,22 +152,30 @@ async def bench_level(address: str, clients: int, conversations: int, metrics_po
 
 
 def report(rows: list[dict], watch: MemoryWatch) -> None:
-    print(f"\n{'clients':>7} {'turns':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'turns/s':>8} {'fwd ms/turn':>11} {'p50/fwd':>8}")
+    print(
+        f"\n{'clients':>7} {'turns':>6} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'turns/s':>8} {'fwd ms/turn':>11} {'p50/fwd':>8}"
+    )
     for r in rows:
-        print(f"{r['clients']:>7} {r['turns']:>6} {r['errors']:>4} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-              f"{r['p99_ms']:>8.1f} {r['turns_per_s']:>8.1f} {r['forward_ms_per_turn']:>11.1f} "
-              f"{r['p50_over_forward']:>8.2f}")
+        print(
+            f"{r['clients']:>7} {r['turns']:>6} {r['errors']:>4} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+            f"{r['p99_ms']:>8.1f} {r['turns_per_s']:>8.1f} {r['forward_ms_per_turn']:>11.1f} "
+            f"{r['p50_over_forward']:>8.2f}"
+        )
         if r["first_error"]:
             print(f"        first error: {r['first_error']}")
     print("\npeak RSS per service: " + ", ".join(f"{n} {v / 2**20:.0f} MiB" for n, v in watch.peak.items()))
 
 
-def run_bench(address: str, levels: list[int], conversations: int,
-              metrics_ports: dict[str, int] | None = None, pids: dict[str, int] | None = None) -> list[dict]:
+def run_bench(
+    address: str,
+    levels: list[int],
+    conversations: int,
+    metrics_ports: dict[str, int] | None = None,
+    pids: dict[str, int] | None = None,
+) -> list[dict]:
     metrics_ports = metrics_ports or {s: 9151 + i for i, s in enumerate(SERVICES)}
     watch = MemoryWatch(metrics_ports, pids or {})
     rows = [asyncio.run(bench_level(address, c, conversations, metrics_ports, watch)) for c in levels]
     report(rows, watch)
     return rows
-

@@ -53,13 +53,15 @@ class Cluster:
 
     def env(self) -> dict[str, str]:
         env = os.environ.copy()
-        env.update({
-            "CONVREC_STATE_PATH": str(self.workdir / "state.sqlite3"),
-            "CONVREC_INTENT_ADDRESS": self.address("intent"),
-            "CONVREC_RETRIEVAL_ADDRESS": self.address("retrieval"),
-            "CONVREC_RANKING_ADDRESS": self.address("ranking"),
-            "CONVREC_LOG_FORMAT": "json",
-        })
+        env.update(
+            {
+                "CONVREC_STATE_PATH": str(self.workdir / "state.sqlite3"),
+                "CONVREC_INTENT_ADDRESS": self.address("intent"),
+                "CONVREC_RETRIEVAL_ADDRESS": self.address("retrieval"),
+                "CONVREC_RANKING_ADDRESS": self.address("ranking"),
+                "CONVREC_LOG_FORMAT": "json",
+            }
+        )
         for name in SERVICES:
             env[f"CONVREC_{name.upper()}_PORT"] = str(self.ports[name])
             env[f"CONVREC_{name.upper()}_METRICS_PORT"] = str(self.metrics_ports[name])
@@ -69,7 +71,7 @@ class Cluster:
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
 
-    def start(self, names=SERVICES, timeout: float = 180.0) -> "Cluster":
+    def start(self, names=SERVICES, timeout: float = 180.0) -> Cluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for name in SERVICES:
             self.ports.setdefault(name, free_port())
@@ -84,7 +86,9 @@ class Cluster:
         log = self.log_path(name).open("ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "convrec_cli.main", "serve", name],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait(self, name: str, timeout: float = 180.0) -> None:
@@ -92,7 +96,9 @@ class Cluster:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-3000:]}"
+                )
             try:
                 wait_serving(self.address(name), timeout=2.0)
                 return

@@ -11,12 +11,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="convrec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run one service, or all four as separate processes")
-    serve.add_argument("service", choices=["all", "gateway", "intent", "retrieval", "ranking"], nargs="?", default="all")
+    serve.add_argument(
+        "service", choices=["all", "gateway", "intent", "retrieval", "ranking"], nargs="?", default="all"
+    )
     build = sub.add_parser("build", help="train the intent model and index a catalog")
     build.add_argument("--catalog", default=None, help="catalog name (default: CONVREC_CATALOG or 'demo')")
     build.add_argument("--source", type=Path, default=None, help="catalog JSONL (default: the demo catalog)")
     build.add_argument("--force", action="store_true", help="rebuild even when up to date")
-    for name, text in (("chat", "talk to the gateway in the terminal"), ("demo", "run a scripted conversation")):
+    for name, text in (
+        ("chat", "talk to the gateway in the terminal"),
+        ("demo", "run a scripted conversation"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--address", default="127.0.0.1:50051")
         p.add_argument("--user", default="demo-user" if name == "demo" else "")
@@ -33,8 +38,10 @@ def main(argv: list[str] | None = None) -> None:
 
             sys.exit(supervise())
         module = {
-            "gateway": "convrec_gateway.main", "intent": "convrec_intent.main",
-            "retrieval": "convrec_retrieval.main", "ranking": "convrec_ranking.main",
+            "gateway": "convrec_gateway.main",
+            "intent": "convrec_intent.main",
+            "retrieval": "convrec_retrieval.main",
+            "ranking": "convrec_ranking.main",
         }[args.service]
         __import__(module, fromlist=["main"]).main()
     elif args.command == "build":

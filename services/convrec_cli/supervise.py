@@ -12,7 +12,9 @@ SERVICES = ("intent", "retrieval", "ranking", "gateway")
 
 
 def spawn(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "convrec_cli.main", "serve", name], env=env or os.environ.copy())
+    return subprocess.Popen(
+        [sys.executable, "-m", "convrec_cli.main", "serve", name], env=env or os.environ.copy()
+    )
 
 
 def supervise() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import grpc
-
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 
@@ -26,7 +25,11 @@ def show(response: dialogue_pb2.ConverseResponse, out=print) -> None:
     out(f"convrec [{action}]: {response.reply}")
     for rank, rec in enumerate(response.recommendations, 1):
         year = rec.item.numeric.get("year")
-        out(f"  {rank:>2}. {rec.item.title}" + (f" ({int(year)})" if year else "") + f"  score {rec.score:.3f}")
+        out(
+            f"  {rank:>2}. {rec.item.title}"
+            + (f" ({int(year)})" if year else "")
+            + f"  score {rec.score:.3f}"
+        )
         out(f"      {rec.explanation}")
     if response.suggested_replies:
         out("  try: " + " | ".join(response.suggested_replies))
@@ -43,9 +46,16 @@ def demo(address: str, user_id: str = "demo-user", page_size: int = 5) -> None:
     session_id = ""
     for utterance in DEMO_SCRIPT:
         print(f"\nyou: {utterance}")
-        response = stub.Converse(dialogue_pb2.ConverseRequest(
-            session_id=session_id, user_id=user_id, utterance=utterance, page_size=page_size,
-            context=common_pb2.Context(device="tv", locale="en-US")), timeout=30)
+        response = stub.Converse(
+            dialogue_pb2.ConverseRequest(
+                session_id=session_id,
+                user_id=user_id,
+                utterance=utterance,
+                page_size=page_size,
+                context=common_pb2.Context(device="tv", locale="en-US"),
+            ),
+            timeout=30,
+        )
         session_id = response.session_id
         show(response)
 
@@ -62,8 +72,12 @@ def chat(address: str, user_id: str = "", page_size: int = 5) -> None:
         if not utterance:
             break
         try:
-            response = stub.Converse(dialogue_pb2.ConverseRequest(
-                session_id=session_id, user_id=user_id, utterance=utterance, page_size=page_size), timeout=30)
+            response = stub.Converse(
+                dialogue_pb2.ConverseRequest(
+                    session_id=session_id, user_id=user_id, utterance=utterance, page_size=page_size
+                ),
+                timeout=30,
+            )
         except grpc.RpcError as err:
             print(f"error: {err.code().name}: {err.details()}")
             continue

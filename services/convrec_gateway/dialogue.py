@@ -16,15 +16,19 @@ from convrec_kit.channels import Budget, call
 from . import details, replies
 from .explain import breakdown, explain
 from .merge import merge
-from .session import Session, Wanted
+from .session import Session
 
 IT = intent_pb2
 FT = common_pb2.FeedbackType
 A = dialogue_pb2
 _SEEN = re.compile(r"\b(seen|watched|saw|read)\b|看过|读过|看了|买过")
 _NEGATIVE = (FT.FEEDBACK_TYPE_DISLIKE, FT.FEEDBACK_TYPE_SEEN)
-_REFERRING = (IT.INTENT_TYPE_FEEDBACK_POSITIVE, IT.INTENT_TYPE_FEEDBACK_NEGATIVE,
-              IT.INTENT_TYPE_ASK_EXPLANATION, IT.INTENT_TYPE_ASK_DETAILS)
+_REFERRING = (
+    IT.INTENT_TYPE_FEEDBACK_POSITIVE,
+    IT.INTENT_TYPE_FEEDBACK_NEGATIVE,
+    IT.INTENT_TYPE_ASK_EXPLANATION,
+    IT.INTENT_TYPE_ASK_DETAILS,
+)
 
 
 @dataclass
@@ -74,8 +78,9 @@ class DialogueEngine:
                 return session.last[index]
         return session.focus or (session.last[0] if session.last else "")
 
-    def observe(self, session: Session, parse: intent_pb2.ParseResponse, utterance: str,
-                shown: list[common_pb2.Item]) -> list[common_pb2.FeedbackEvent]:
+    def observe(
+        self, session: Session, parse: intent_pb2.ParseResponse, utterance: str, shown: list[common_pb2.Item]
+    ) -> list[common_pb2.FeedbackEvent]:
         """Applies what a user turn says to the state; returns the feedback it carries."""
         session.language = parse.language or session.language
         kind = parse.intent
@@ -93,8 +98,11 @@ class DialogueEngine:
                     _add(session.rejected, item_id)
                     if item_id in session.liked:
                         session.liked.remove(item_id)
-                    events.append(common_pb2.FeedbackEvent(
-                        item_id=item_id, type=FT.FEEDBACK_TYPE_SEEN if seen else FT.FEEDBACK_TYPE_DISLIKE))
+                    events.append(
+                        common_pb2.FeedbackEvent(
+                            item_id=item_id, type=FT.FEEDBACK_TYPE_SEEN if seen else FT.FEEDBACK_TYPE_DISLIKE
+                        )
+                    )
                 session.focus = item_id
         elif kind in (IT.INTENT_TYPE_ASK_DETAILS, IT.INTENT_TYPE_ASK_EXPLANATION):
             session.focus = self.target(session, parse) or session.focus
@@ -113,7 +121,8 @@ class DialogueEngine:
         if parse.intent in _REFERRING and not has_referent and asks_for_items:
             return IT.INTENT_TYPE_RECOMMEND
         narrows_only = (parse.adjustments or c.exclude_categories) and not (
-            c.include_categories or c.seed_item_ids or c.people or c.domain)
+            c.include_categories or c.seed_item_ids or c.people or c.domain
+        )
         if parse.intent == IT.INTENT_TYPE_RECOMMEND and session.last and narrows_only:
             return IT.INTENT_TYPE_REFINE
         return parse.intent
@@ -127,13 +136,21 @@ class DialogueEngine:
         lang = session.language
 
         if kind == IT.INTENT_TYPE_GREETING:
-            return Outcome(A.ACTION_SMALL_TALK, replies.GREETING[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang])
+            return Outcome(
+                A.ACTION_SMALL_TALK, replies.GREETING[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang]
+            )
         if kind == IT.INTENT_TYPE_GOODBYE:
             return Outcome(A.ACTION_GOODBYE, replies.GOODBYE[lang])
         if kind == IT.INTENT_TYPE_CHITCHAT:
-            return Outcome(A.ACTION_SMALL_TALK, replies.CHITCHAT[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang])
+            return Outcome(
+                A.ACTION_SMALL_TALK, replies.CHITCHAT[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang]
+            )
         if kind == IT.INTENT_TYPE_OUT_OF_SCOPE:
-            return Outcome(A.ACTION_OUT_OF_SCOPE, replies.OUT_OF_SCOPE[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang])
+            return Outcome(
+                A.ACTION_OUT_OF_SCOPE,
+                replies.OUT_OF_SCOPE[lang],
+                suggestions=replies.CLARIFY_SUGGESTIONS[lang],
+            )
         if kind == IT.INTENT_TYPE_ASK_DETAILS:
             return await self._details(session, turn, lang)
         if kind == IT.INTENT_TYPE_ASK_EXPLANATION:
@@ -142,10 +159,18 @@ class DialogueEngine:
             return await self._feedback(session, turn, lang, events)
 
         liked_before = any(e.type not in _NEGATIVE for e in turn.history) or session.liked
-        if session.wanted.is_empty() and not liked_before and not session.clarified and not turn.filters.ListFields():
+        if (
+            session.wanted.is_empty()
+            and not liked_before
+            and not session.clarified
+            and not turn.filters.ListFields()
+        ):
             session.clarified = True
-            return Outcome(A.ACTION_ASK_CLARIFICATION, replies.CLARIFY[lang],
-                           suggestions=replies.CLARIFY_SUGGESTIONS[lang])
+            return Outcome(
+                A.ACTION_ASK_CLARIFICATION,
+                replies.CLARIFY[lang],
+                suggestions=replies.CLARIFY_SUGGESTIONS[lang],
+            )
         session.clarified = True
         return await self._recommend(session, turn, lang, keep_last=kind == IT.INTENT_TYPE_REFINE)
 
@@ -155,13 +180,19 @@ class DialogueEngine:
         titles = await self._titles([e.item_id for e in events], turn, lang)
         title = titles.get(events[0].item_id, events[0].item_id)
         if events[0].type == FT.FEEDBACK_TYPE_LIKE:
-            outcome = await self._recommend(session, turn, lang, extra_seeds=[e.item_id for e in events],
-                                            lead=replies.acknowledge_like(title, lang) + " ")
+            outcome = await self._recommend(
+                session,
+                turn,
+                lang,
+                extra_seeds=[e.item_id for e in events],
+                lead=replies.acknowledge_like(title, lang) + " ",
+            )
             outcome.action = A.ACTION_ACKNOWLEDGE if outcome.recommendations else outcome.action
         else:
             seen = events[0].type == FT.FEEDBACK_TYPE_SEEN
-            outcome = await self._recommend(session, turn, lang, keep_last=True,
-                                            lead=replies.acknowledge_dislike(title, lang, seen))
+            outcome = await self._recommend(
+                session, turn, lang, keep_last=True, lead=replies.acknowledge_dislike(title, lang, seen)
+            )
         outcome.events = events
         return outcome
 
@@ -173,8 +204,11 @@ class DialogueEngine:
         if not items:
             return Outcome(A.ACTION_DETAILS, replies.NO_TARGET[lang])
         session.focus = target
-        return Outcome(A.ACTION_DETAILS, details.answer(items[0], list(turn.parse.detail_fields), lang),
-                       suggestions=replies.suggestions_after_list(display_title(items[0], lang), lang)[:1])
+        return Outcome(
+            A.ACTION_DETAILS,
+            details.answer(items[0], list(turn.parse.detail_fields), lang),
+            suggestions=replies.suggestions_after_list(display_title(items[0], lang), lang)[:1],
+        )
 
     async def _explain(self, session: Session, turn: TurnInput, lang: str) -> Outcome:
         target = self.target(session, turn.parse)
@@ -184,18 +218,30 @@ class DialogueEngine:
         titles = await self._titles([target, *_evidence_ids(stored)], turn, lang)
         title = titles.get(target, target)
         if stored is None:
-            text = (f"{title}不在我刚才的推荐里，所以没有它的评分依据。" if lang == "zh"
-                    else f"I did not recommend {title} in the last list, so I have no score for it.")
+            text = (
+                f"{title}不在我刚才的推荐里，所以没有它的评分依据。"
+                if lang == "zh"
+                else f"I did not recommend {title} in the last list, so I have no score for it."
+            )
             return Outcome(A.ACTION_EXPLAIN, text)
         score, components = stored
         items = await self._items([target], turn)
         title_of = lambda i: titles.get(i, i)  # noqa: E731
-        why = explain(items[0], components, session.wanted, session.last_query, lang, title_of) if items else ""
+        why = (
+            explain(items[0], components, session.wanted, session.last_query, lang, title_of) if items else ""
+        )
         session.focus = target
         return Outcome(A.ACTION_EXPLAIN, f"{title}: {why} {breakdown(score, components, lang, title_of)}")
 
-    async def _recommend(self, session: Session, turn: TurnInput, lang: str, keep_last: bool = False,
-                         extra_seeds: list[str] | None = None, lead: str = "") -> Outcome:
+    async def _recommend(
+        self,
+        session: Session,
+        turn: TurnInput,
+        lang: str,
+        keep_last: bool = False,
+        extra_seeds: list[str] | None = None,
+        lead: str = "",
+    ) -> Outcome:
         wanted = session.wanted
         constraints = _with_filters(wanted.to_proto(), turn.filters)
         if extra_seeds:
@@ -205,33 +251,66 @@ class DialogueEngine:
         consumed = {e.item_id for e in turn.history if e.type != FT.FEEDBACK_TYPE_CLICK}
         consumed |= set(session.rejected) | set(session.liked)
         exclude = consumed | (set(session.shown) - (set(session.last) if keep_last else set()))
-        query = " ".join(dict.fromkeys([*wanted.keywords, *wanted.include, *([wanted.mood] if wanted.mood else [])]))
+        query = " ".join(
+            dict.fromkeys([*wanted.keywords, *wanted.include, *([wanted.mood] if wanted.mood else [])])
+        )
         if lang == "zh":
-            query = " ".join(dict.fromkeys([turn.parse.rewritten_query, query])).strip() if turn.parse.rewritten_query else query
+            query = (
+                " ".join(dict.fromkeys([turn.parse.rewritten_query, query])).strip()
+                if turn.parse.rewritten_query
+                else query
+            )
         session.last_query = query
         liked = [e.item_id for e in turn.history if e.type not in _NEGATIVE] + session.liked
-        retrieved = await call("retrieval", self.clients.retrieval.Retrieve, retrieval_pb2.RetrieveRequest(
-            query=query, constraints=constraints, exclude_item_ids=sorted(exclude),
-            top_k=max(self._candidates, turn.page_size * 5), history_item_ids=list(dict.fromkeys(liked))[-50:],
-            language=lang), turn.budget, turn.request_id)
+        retrieved = await call(
+            "retrieval",
+            self.clients.retrieval.Retrieve,
+            retrieval_pb2.RetrieveRequest(
+                query=query,
+                constraints=constraints,
+                exclude_item_ids=sorted(exclude),
+                top_k=max(self._candidates, turn.page_size * 5),
+                history_item_ids=list(dict.fromkeys(liked))[-50:],
+                language=lang,
+            ),
+            turn.budget,
+            turn.request_id,
+        )
         if not retrieved.candidates:
             session.last, session.last_scores = [], {}
             return Outcome(A.ACTION_NO_MATCH, lead + replies.no_match(wanted, lang))
-        history = list(turn.history) + [
-            common_pb2.FeedbackEvent(item_id=i, type=FT.FEEDBACK_TYPE_LIKE) for i in session.liked
-        ] + [common_pb2.FeedbackEvent(item_id=i, type=FT.FEEDBACK_TYPE_DISLIKE) for i in session.rejected]
-        ranked = await call("ranking", self.clients.ranking.Rank, ranking_pb2.RankRequest(
-            query=query, candidates=retrieved.candidates, history=history, context=turn.context,
-            constraints=constraints, top_k=turn.page_size), turn.budget, turn.request_id)
+        history = (
+            list(turn.history)
+            + [common_pb2.FeedbackEvent(item_id=i, type=FT.FEEDBACK_TYPE_LIKE) for i in session.liked]
+            + [common_pb2.FeedbackEvent(item_id=i, type=FT.FEEDBACK_TYPE_DISLIKE) for i in session.rejected]
+        )
+        ranked = await call(
+            "ranking",
+            self.clients.ranking.Rank,
+            ranking_pb2.RankRequest(
+                query=query,
+                candidates=retrieved.candidates,
+                history=history,
+                context=turn.context,
+                constraints=constraints,
+                top_k=turn.page_size,
+            ),
+            turn.budget,
+            turn.request_id,
+        )
         ids = [s.item_id for s in ranked.items]
         evidence = {i for s in ranked.items for i in _evidence_ids((s.score, s.components))}
         items = {i.item_id: i for i in await self._items([*ids, *evidence], turn)}
         title_of = lambda i: display_title(items[i], lang) if i in items else i  # noqa: E731
         recs = [
             dialogue_pb2.Recommendation(
-                item=items[s.item_id], score=s.score, components=s.components,
-                explanation=explain(items[s.item_id], list(s.components), wanted, query, lang, title_of))
-            for s in ranked.items if s.item_id in items
+                item=items[s.item_id],
+                score=s.score,
+                components=s.components,
+                explanation=explain(items[s.item_id], list(s.components), wanted, query, lang, title_of),
+            )
+            for s in ranked.items
+            if s.item_id in items
         ]
         session.last = ids
         session.shown = list(dict.fromkeys([*session.shown, *ids]))[-1000:]
@@ -239,8 +318,12 @@ class DialogueEngine:
         session.focus = ""
         titles = [title_of(i) for i in ids]
         domain = _common_kind([items[i] for i in ids if i in items])
-        return Outcome(A.ACTION_RECOMMEND, replies.recommend(titles, wanted, lang, lead, domain),
-                       recommendations=recs, suggestions=replies.suggestions_after_list(titles[0], lang, domain))
+        return Outcome(
+            A.ACTION_RECOMMEND,
+            replies.recommend(titles, wanted, lang, lead, domain),
+            recommendations=recs,
+            suggestions=replies.suggestions_after_list(titles[0], lang, domain),
+        )
 
     # -- catalog look-ups ------------------------------------------------------------
 
@@ -248,8 +331,13 @@ class DialogueEngine:
         ids = [i for i in dict.fromkeys(ids) if i]
         if not ids:
             return []
-        found = await call("retrieval", self.clients.retrieval.BatchGetItems,
-                           retrieval_pb2.BatchGetItemsRequest(item_ids=ids), turn.budget, turn.request_id)
+        found = await call(
+            "retrieval",
+            self.clients.retrieval.BatchGetItems,
+            retrieval_pb2.BatchGetItemsRequest(item_ids=ids),
+            turn.budget,
+            turn.request_id,
+        )
         return list(found.items)
 
     async def _titles(self, ids: list[str], turn: TurnInput, lang: str) -> dict[str, str]:
@@ -262,14 +350,20 @@ def _evidence_ids(stored) -> list[str]:
     return [c.evidence for c in stored[1] if c.name in ("seed", "interest", "diversity") and c.evidence]
 
 
-def _with_filters(constraints: common_pb2.Constraints, filters: common_pb2.Constraints) -> common_pb2.Constraints:
+def _with_filters(
+    constraints: common_pb2.Constraints, filters: common_pb2.Constraints
+) -> common_pb2.Constraints:
     """The client's hard filters on top of what the user said."""
     if not filters.ListFields():
         return constraints
     merged = common_pb2.Constraints()
     merged.CopyFrom(constraints)
-    merged.include_categories[:] = list(dict.fromkeys([*merged.include_categories, *filters.include_categories]))
-    merged.exclude_categories[:] = list(dict.fromkeys([*merged.exclude_categories, *filters.exclude_categories]))
+    merged.include_categories[:] = list(
+        dict.fromkeys([*merged.include_categories, *filters.include_categories])
+    )
+    merged.exclude_categories[:] = list(
+        dict.fromkeys([*merged.exclude_categories, *filters.exclude_categories])
+    )
     merged.ranges.extend(filters.ranges)
     merged.exclude_item_ids.extend(filters.exclude_item_ids)
     if filters.domain:
@@ -287,5 +381,3 @@ def _common_kind(items: list[common_pb2.Item]) -> str:
 def _add(values: list[str], item_id: str) -> None:
     if item_id not in values:
         values.append(item_id)
-
-

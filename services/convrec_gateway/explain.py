@@ -12,25 +12,52 @@ from .session import Wanted
 TitleOf = Callable[[str], str]
 PERSONAL = ("seed", "interest")
 # Below these values a component is too weak to cite as a reason.
-CITE = {"seed": 0.3, "interest": 0.05, "category": 0.01, "dense": 0.25, "lexical": 0.2, "popularity": 0.75, "context": 0.01}
+CITE = {
+    "seed": 0.3,
+    "interest": 0.05,
+    "category": 0.01,
+    "dense": 0.25,
+    "lexical": 0.2,
+    "popularity": 0.75,
+    "context": 0.01,
+}
 
 
-def _reason(c: common_pb2.ScoreComponent, item: common_pb2.Item, query: str, lang: str, title_of: TitleOf) -> str:
+def _reason(
+    c: common_pb2.ScoreComponent, item: common_pb2.Item, query: str, lang: str, title_of: TitleOf
+) -> str:
     zh = lang == "zh"
     if c.name == "seed" and c.evidence:
         t = title_of(c.evidence)
-        return f"与您提到的{t}相似（相似度 {c.value:.2f}）" if zh else f"it is close to {t}, which you mentioned (similarity {c.value:.2f})"
+        return (
+            f"与您提到的{t}相似（相似度 {c.value:.2f}）"
+            if zh
+            else f"it is close to {t}, which you mentioned (similarity {c.value:.2f})"
+        )
     if c.name == "interest" and c.evidence:
         t = title_of(c.evidence)
-        return f"您喜欢过{t}（兴趣匹配 {c.value:.2f}）" if zh else f"you liked {t} (taste match {c.value:.2f})"
+        return (
+            f"您喜欢过{t}（兴趣匹配 {c.value:.2f}）" if zh else f"you liked {t} (taste match {c.value:.2f})"
+        )
     if c.name == "category" and c.evidence:
         cats = c.evidence.split(", ")
-        return (f"属于您想要的{'、'.join(category_zh(x) for x in cats)}类型" if zh
-                else f"it is {' and '.join(cats)}, as you asked")
+        return (
+            f"属于您想要的{'、'.join(category_zh(x) for x in cats)}类型"
+            if zh
+            else f"it is {' and '.join(cats)}, as you asked"
+        )
     if c.name in ("dense", "lexical") and query:
-        return f"与您的描述相符（匹配度 {c.value:.2f}）" if zh else f"it matches \"{query}\" ({c.name} match {c.value:.2f})"
+        return (
+            f"与您的描述相符（匹配度 {c.value:.2f}）"
+            if zh
+            else f'it matches "{query}" ({c.name} match {c.value:.2f})'
+        )
     if c.name == "popularity" and c.evidence:
-        return f"口碑很好（{c.evidence.replace('rated ', '评分 ')}）" if zh else f"it is well liked ({c.evidence})"
+        return (
+            f"口碑很好（{c.evidence.replace('rated ', '评分 ')}）"
+            if zh
+            else f"it is well liked ({c.evidence})"
+        )
     if c.name == "context" and c.evidence:
         return f"适合当前场景（{c.evidence}）" if zh else f"it suits the moment: {c.evidence}"
     return ""
@@ -45,20 +72,35 @@ def _facts(item: common_pb2.Item, wanted: Wanted, lang: str) -> list[str]:
         if value is None:
             continue
         if name == "year":
-            bound = (f"{int(low)}–{int(high)}" if low is not None and high is not None
-                     else f"{int(low)} or later" if low is not None else f"{int(high)} or earlier")
-            facts.append(f"{int(value)}年的作品，符合您的年份要求" if zh else f"it is from {int(value)}, within {bound} as you asked")
+            bound = (
+                f"{int(low)}–{int(high)}"
+                if low is not None and high is not None
+                else f"{int(low)} or later"
+                if low is not None
+                else f"{int(high)} or earlier"
+            )
+            facts.append(
+                f"{int(value)}年的作品，符合您的年份要求"
+                if zh
+                else f"it is from {int(value)}, within {bound} as you asked"
+            )
         elif name in ("price", "price_usd"):
             money = f"¥{value:g}" if name == "price" else f"${value:g}"
             facts.append(f"售价 {money}，在您的预算内" if zh else f"it costs {money}, within your budget")
         elif name == "runtime":
-            facts.append(f"片长 {int(value)} 分钟，符合要求" if zh else f"it runs {int(value)} minutes, as you asked")
+            facts.append(
+                f"片长 {int(value)} 分钟，符合要求" if zh else f"it runs {int(value)} minutes, as you asked"
+            )
         elif name == "rating":
             facts.append(f"评分 {value:g}，达到您的要求" if zh else f"it is rated {value:g}, as you asked")
     for person in wanted.people:
         role = _role_of(item, person)
         if role:
-            facts.append(f"{_ROLE_ZH[role]}{person}，符合您的要求" if zh else f"it {_ROLE_EN[role]} {person}, as you asked")
+            facts.append(
+                f"{_ROLE_ZH[role]}{person}，符合您的要求"
+                if zh
+                else f"it {_ROLE_EN[role]} {person}, as you asked"
+            )
     if wanted.exclude:
         shown = [category_zh(c) if zh else c for c in wanted.exclude]
         facts.append(f"不含您排除的{'、'.join(shown)}" if zh else f"it is not {' or '.join(shown)}")
@@ -76,8 +118,14 @@ def _role_of(item: common_pb2.Item, person: str) -> str:
     return ""
 
 
-def explain(item: common_pb2.Item, components: list[common_pb2.ScoreComponent], wanted: Wanted,
-            query: str, lang: str, title_of: TitleOf) -> str:
+def explain(
+    item: common_pb2.Item,
+    components: list[common_pb2.ScoreComponent],
+    wanted: Wanted,
+    query: str,
+    lang: str,
+    title_of: TitleOf,
+) -> str:
     """One or two sentences: the strongest cited components first, then the constraints met."""
     # Personal reasons (the item named, the user's taste) come first, then the rest by
     # contribution.
@@ -98,8 +146,11 @@ def explain(item: common_pb2.Item, components: list[common_pb2.ScoreComponent], 
         top = max(components, key=lambda c: c.value * c.weight, default=None)
         if top is None:
             return ""
-        return (f"综合得分最高的一项是{top.name}（{top.value:.2f}）" if lang == "zh"
-                else f"its strongest signal is {top.name} ({top.value:.2f})")
+        return (
+            f"综合得分最高的一项是{top.name}（{top.value:.2f}）"
+            if lang == "zh"
+            else f"its strongest signal is {top.name} ({top.value:.2f})"
+        )
     if lang == "zh":
         return "推荐理由：" + "；".join(reasons) + "。"
     return "Because " + "; ".join(reasons) + "."

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2_grpc
 from convrec.ranking.v1 import ranking_pb2_grpc
@@ -15,6 +13,7 @@ from convrec_kit.channels import open_channel
 from convrec_kit.logs import configure_logging
 from convrec_kit.server import ServiceBinding, serve
 from convrec_kit.settings import load_settings
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .dialogue import Clients, DialogueEngine
 from .service import DialogueServicer
@@ -27,7 +26,9 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 async def _downstream_serving(channels: dict[str, grpc.aio.Channel]) -> bool:
     for channel in channels.values():
         try:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1.0
+            )
         except grpc.aio.AioRpcError:
             return False
         if reply.status != SERVING:
@@ -67,7 +68,13 @@ async def run(settings: GatewaySettings) -> None:
     await serve(
         "gateway",
         settings,
-        [ServiceBinding("convrec.dialogue.v1.DialogueService", dialogue_pb2_grpc.add_DialogueServiceServicer_to_server, servicer)],
+        [
+            ServiceBinding(
+                "convrec.dialogue.v1.DialogueService",
+                dialogue_pb2_grpc.add_DialogueServiceServicer_to_server,
+                servicer,
+            )
+        ],
         load,
         close,
     )

@@ -18,7 +18,9 @@ _ADDITIVE = re.compile(r"\b(also|too|as well|and also|plus)\b|也|还要|再加"
 _STEP = {"year": 1.0, "price": 0.01, "price_usd": 0.01, "runtime": 1.0, "rating": 0.1}
 
 
-def merge(wanted: Wanted, parse: intent_pb2.ParseResponse, utterance: str, shown: list[common_pb2.Item]) -> Wanted:
+def merge(
+    wanted: Wanted, parse: intent_pb2.ParseResponse, utterance: str, shown: list[common_pb2.Item]
+) -> Wanted:
     new = parse.constraints
     fresh = parse.intent == intent_pb2.INTENT_TYPE_RECOMMEND
     if new.domain and wanted.domain and new.domain != wanted.domain:
@@ -28,8 +30,10 @@ def merge(wanted: Wanted, parse: intent_pb2.ParseResponse, utterance: str, shown
     if new.include_categories:
         base = wanted.include if additive else []
         wanted.include = _unique([*base, *new.include_categories])
-    wanted.exclude = _unique([c for c in wanted.exclude if c not in new.include_categories and c not in parse.cleared_categories]
-                             + list(new.exclude_categories))
+    wanted.exclude = _unique(
+        [c for c in wanted.exclude if c not in new.include_categories and c not in parse.cleared_categories]
+        + list(new.exclude_categories)
+    )
     wanted.include = [c for c in wanted.include if c not in wanted.exclude]
 
     for r in new.ranges:

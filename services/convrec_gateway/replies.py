@@ -21,23 +21,29 @@ def describe(wanted: Wanted, lang: str) -> str:
         parts.append("、".join(category_zh(c) for c in wanted.include) if zh else " or ".join(wanted.include))
     for name, (low, high) in sorted(wanted.ranges.items()):
         unit = {"price": "¥", "price_usd": "$"}.get(name, "")
-        label = {"year": "年份" if zh else "year", "price": "价格" if zh else "price",
-                 "price_usd": "价格" if zh else "price", "runtime": "片长" if zh else "runtime",
-                 "rating": "评分" if zh else "rating"}.get(name, name)
-        fmt = (lambda v: f"{unit}{v:g}") if unit else (lambda v: f"{v:g}")
+        label = {
+            "year": "年份" if zh else "year",
+            "price": "价格" if zh else "price",
+            "price_usd": "价格" if zh else "price",
+            "runtime": "片长" if zh else "runtime",
+            "rating": "评分" if zh else "rating",
+        }.get(name, name)
         if low is not None and high is not None:
-            parts.append(f"{label} {fmt(low)}–{fmt(high)}")
+            parts.append(f"{label} {unit}{low:g}–{unit}{high:g}")
         elif low is not None:
-            parts.append(f"{label} ≥ {fmt(low)}")
+            parts.append(f"{label} ≥ {unit}{low:g}")
         elif high is not None:
-            parts.append(f"{label} ≤ {fmt(high)}")
+            parts.append(f"{label} ≤ {unit}{high:g}")
     if wanted.people:
         parts.append(("与" if zh else "with ") + ", ".join(wanted.people))
     if wanted.mood:
         parts.append(f"{wanted.mood}")
     if wanted.exclude:
-        parts.append(("不要" + "、".join(category_zh(c) for c in wanted.exclude)) if zh
-                     else "no " + " or ".join(wanted.exclude))
+        parts.append(
+            ("不要" + "、".join(category_zh(c) for c in wanted.exclude))
+            if zh
+            else "no " + " or ".join(wanted.exclude)
+        )
     if wanted.keywords and not zh:
         parts.append("about " + " ".join(wanted.keywords[:4]))
     return ("，" if zh else ", ").join(parts)
@@ -60,11 +66,15 @@ def no_match(wanted: Wanted, lang: str) -> str:
     summary = describe(wanted, lang)
     if lang == "zh":
         return f"没有找到符合条件（{summary}）的结果。可以放宽一些条件吗？比如换个年份或类型。"
-    return f"Nothing in the catalog matches all of that ({summary}). Could you relax something, such as the years or the genre?"
+    return (
+        f"Nothing in the catalog matches all of that ({summary}). "
+        "Could you relax something, such as the years or the genre?"
+    )
 
 
 CLARIFY = {
-    "en": "Happy to help! What are you in the mood for? Tell me a genre, an era, a movie or book you liked, or a budget.",
+    "en": "Happy to help! What are you in the mood for? "
+    "Tell me a genre, an era, a movie or book you liked, or a budget.",
     "zh": "很乐意帮忙！您想要什么样的？可以告诉我类型、年代、喜欢的电影或书，或者预算。",
 }
 CLARIFY_SUGGESTIONS = {
@@ -85,13 +95,17 @@ OUT_OF_SCOPE = {
     "zh": "抱歉，这个我帮不上忙。我可以为您推荐电影、书籍和商品。",
 }
 NO_TARGET = {
-    "en": "Which one do you mean? Name it or say \"the second one\".",
+    "en": 'Which one do you mean? Name it or say "the second one".',
     "zh": "您指的是哪一个？可以说出名字，或者说“第二个”。",
 }
 
 
 def acknowledge_like(title: str, lang: str) -> str:
-    return f"很高兴您喜欢{title}！这里有一些相似的推荐。" if lang == "zh" else f"Glad you like {title}! Here are more like it."
+    return (
+        f"很高兴您喜欢{title}！这里有一些相似的推荐。"
+        if lang == "zh"
+        else f"Glad you like {title}! Here are more like it."
+    )
 
 
 def acknowledge_dislike(title: str, lang: str, seen: bool) -> str:
@@ -106,5 +120,15 @@ def suggestions_after_list(first_title: str, lang: str, domain: str = "movie") -
             return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "换几部新一点的", "第一部看过了"]
         return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "再便宜一点的", "第一个不喜欢"]
     if domain == "movie":
-        return ["Why the first one?", f"Tell me more about {first_title}", "Something newer", "I've seen the first one"]
-    return ["Why the first one?", f"Tell me more about {first_title}", "Something cheaper", "Not the first one"]
+        return [
+            "Why the first one?",
+            f"Tell me more about {first_title}",
+            "Something newer",
+            "I've seen the first one",
+        ]
+    return [
+        "Why the first one?",
+        f"Tell me more about {first_title}",
+        "Something cheaper",
+        "Not the first one",
+    ]

@@ -6,8 +6,6 @@ import uuid
 
 import grpc
 import structlog
-from google.protobuf import timestamp_pb2
-
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2
@@ -15,6 +13,7 @@ from convrec.retrieval.v1 import retrieval_pb2
 from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.validation import check_constraints, check_count, check_utterance
+from google.protobuf import timestamp_pb2
 
 from .dialogue import DialogueEngine, TurnInput
 from .session import Session
@@ -51,22 +50,33 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             if request.session_id:
                 session = await self._store.load_session(request.session_id)
                 if session is None:
-                    raise not_found("session", f"no session {request.session_id!r}; leave session_id empty to start one")
+                    raise not_found(
+                        "session", f"no session {request.session_id!r}; leave session_id empty to start one"
+                    )
                 if request.user_id and session.user_id and request.user_id != session.user_id:
                     raise invalid_argument("user_id", "this session belongs to another user")
             else:
                 session = await self._store.create_session(request.user_id)
-            parse = await call("intent", self._engine.clients.intent.Parse,
-                               intent_pb2.ParseRequest(utterance=utterance, locale=request.context.locale),
-                               budget, request_id)
+            parse = await call(
+                "intent",
+                self._engine.clients.intent.Parse,
+                intent_pb2.ParseRequest(utterance=utterance, locale=request.context.locale),
+                budget,
+                request_id,
+            )
         user_id = request.user_id or session.user_id
-        history = await self._store.events_for(user_id, "" if user_id else session.session_id, 500) \
-            if (user_id or not stateless) else []
+        history = (
+            await self._store.events_for(user_id, "" if user_id else session.session_id, 500)
+            if (user_id or not stateless)
+            else []
+        )
         context_msg = common_pb2.Context()
         context_msg.CopyFrom(request.context)
         if not context_msg.HasField("timestamp"):
             context_msg.timestamp.GetCurrentTime()
-        turn = TurnInput(utterance, parse, context_msg, request.filters, page_size, budget, request_id, history)
+        turn = TurnInput(
+            utterance, parse, context_msg, request.filters, page_size, budget, request_id, history
+        )
         outcome = await self._engine.respond(session, turn)
         session.turn_count += 1
 
@@ -76,41 +86,64 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             await self._store.add_events(user_id, session.session_id, outcome.events)
         if not stateless:
             try:
-                await self._store.save_session(session, [
-                    common_pb2.Turn(role=ROLE.ROLE_USER, text=utterance),
-                    common_pb2.Turn(role=ROLE.ROLE_ASSISTANT, text=outcome.reply),
-                ])
+                await self._store.save_session(
+                    session,
+                    [
+                        common_pb2.Turn(role=ROLE.ROLE_USER, text=utterance),
+                        common_pb2.Turn(role=ROLE.ROLE_ASSISTANT, text=outcome.reply),
+                    ],
+                )
             except ConcurrentUpdate:
-                raise ServiceError(grpc.StatusCode.ABORTED, "CONCURRENT_TURN",
-                                   "another turn on this session finished first; resend this turn",
-                                   {"session_id": session.session_id}) from None
+                raise ServiceError(
+                    grpc.StatusCode.ABORTED,
+                    "CONCURRENT_TURN",
+                    "another turn on this session finished first; resend this turn",
+                    {"session_id": session.session_id},
+                ) from None
         return dialogue_pb2.ConverseResponse(
             session_id=session.session_id,
             reply=outcome.reply,
             action=outcome.action,
             recommendations=outcome.recommendations,
             intent=dialogue_pb2.Intent(
-                type=parse.intent, confidence=parse.confidence, constraints=parse.constraints,
-                mentions=parse.mentions, rewritten_query=parse.rewritten_query, language=parse.language,
-                detail_fields=parse.detail_fields, ordinal=parse.ordinal),
+                type=parse.intent,
+                confidence=parse.confidence,
+                constraints=parse.constraints,
+                mentions=parse.mentions,
+                rewritten_query=parse.rewritten_query,
+                language=parse.language,
+                detail_fields=parse.detail_fields,
+                ordinal=parse.ordinal,
+            ),
             state=session.to_proto(),
             suggested_replies=outcome.suggestions,
         )
 
     def _check_history(self, history) -> None:
         if len(history) > self._s.max_history_turns:
-            raise invalid_argument("history", f"at most {self._s.max_history_turns} history turns, got {len(history)}")
+            raise invalid_argument(
+                "history", f"at most {self._s.max_history_turns} history turns, got {len(history)}"
+            )
         for index, turn in enumerate(history):
             if turn.role not in (ROLE.ROLE_USER, ROLE.ROLE_ASSISTANT):
-                raise invalid_argument(f"history[{index}].role", f"history[{index}] has role {turn.role}; use ROLE_USER or ROLE_ASSISTANT")
+                raise invalid_argument(
+                    f"history[{index}].role",
+                    f"history[{index}] has role {turn.role}; use ROLE_USER or ROLE_ASSISTANT",
+                )
             check_utterance(turn.text, self._s.max_utterance_bytes, f"history[{index}].text")
 
     async def _replay(self, request, utterance: str, budget: Budget, request_id: str):
         """Rebuilds the dialogue state from the earlier turns alone (stateless mode)."""
         texts = [t.text for t in request.history] + [utterance]
-        parsed = await call("intent", self._engine.clients.intent.BatchParse, intent_pb2.BatchParseRequest(
-            requests=[intent_pb2.ParseRequest(utterance=t, locale=request.context.locale) for t in texts]),
-            budget, request_id)
+        parsed = await call(
+            "intent",
+            self._engine.clients.intent.BatchParse,
+            intent_pb2.BatchParseRequest(
+                requests=[intent_pb2.ParseRequest(utterance=t, locale=request.context.locale) for t in texts]
+            ),
+            budget,
+            request_id,
+        )
         session = Session(session_id="", user_id=request.user_id)
         for turn, parse in zip(request.history, parsed.responses[:-1]):
             if turn.role == ROLE.ROLE_ASSISTANT:
@@ -135,14 +168,23 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         for index, event in enumerate(request.events):
             if not event.item_id:
                 raise invalid_argument(f"events[{index}].item_id", f"events[{index}] has no item_id")
-            if event.type == common_pb2.FEEDBACK_TYPE_UNSPECIFIED or event.type not in common_pb2.FeedbackType.values():
-                raise invalid_argument(f"events[{index}].type", f"events[{index}] has unknown feedback type {event.type}")
+            if (
+                event.type == common_pb2.FEEDBACK_TYPE_UNSPECIFIED
+                or event.type not in common_pb2.FeedbackType.values()
+            ):
+                raise invalid_argument(
+                    f"events[{index}].type", f"events[{index}] has unknown feedback type {event.type}"
+                )
             if event.type == common_pb2.FEEDBACK_TYPE_RATE and not 0.5 <= event.value <= 5:
                 raise invalid_argument(f"events[{index}].value", "a rating must be between 0.5 and 5")
         budget = Budget(self._s.turn_budget_seconds)
-        found = await call("retrieval", self._engine.clients.retrieval.BatchGetItems,
-                           retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
-                           budget, self._request_id(context))
+        found = await call(
+            "retrieval",
+            self._engine.clients.retrieval.BatchGetItems,
+            retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
+            budget,
+            self._request_id(context),
+        )
         if found.missing_ids:
             raise not_found("item", f"unknown item ids: {', '.join(sorted(found.missing_ids)[:10])}")
         session = None
@@ -174,9 +216,13 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             raise not_found("session", f"no session {request.session_id!r}")
         created, updated = await self._store.session_times(request.session_id)
         return dialogue_pb2.GetSessionResponse(
-            session_id=session.session_id, user_id=session.user_id, state=session.to_proto(),
+            session_id=session.session_id,
+            user_id=session.user_id,
+            state=session.to_proto(),
             turns=await self._store.session_turns(request.session_id),
-            created_at=_stamp(created), updated_at=_stamp(updated))
+            created_at=_stamp(created),
+            updated_at=_stamp(updated),
+        )
 
     async def DeleteUserData(self, request, context):
         if not request.user_id:

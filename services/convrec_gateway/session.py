@@ -23,8 +23,15 @@ class Wanted:
     people: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.include or self.exclude or self.ranges or self.keywords or self.seeds
-                    or self.mood or self.people)
+        return not (
+            self.include
+            or self.exclude
+            or self.ranges
+            or self.keywords
+            or self.seeds
+            or self.mood
+            or self.people
+        )
 
     def to_proto(self) -> common_pb2.Constraints:
         ranges = []
@@ -36,9 +43,14 @@ class Wanted:
                 r.max = high
             ranges.append(r)
         return common_pb2.Constraints(
-            include_categories=self.include, exclude_categories=self.exclude, ranges=ranges,
-            keywords=self.keywords, seed_item_ids=self.seeds, mood=self.mood,
-            domain=self.domain, people=self.people,
+            include_categories=self.include,
+            exclude_categories=self.exclude,
+            ranges=ranges,
+            keywords=self.keywords,
+            seed_item_ids=self.seeds,
+            mood=self.mood,
+            domain=self.domain,
+            people=self.people,
         )
 
 
@@ -66,7 +78,7 @@ class Session:
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, session_id: str, user_id: str, version: int, text: str) -> "Session":
+    def from_json(cls, session_id: str, user_id: str, version: int, text: str) -> Session:
         data = json.loads(text)
         wanted = Wanted(**data.pop("wanted"))
         return cls(session_id=session_id, user_id=user_id, version=version, wanted=wanted, **data)
@@ -82,12 +94,18 @@ class Session:
         if stored is None:
             return None
         score, parts = stored
-        return score, [common_pb2.ScoreComponent(name=n, value=v, weight=w, evidence=e) for n, v, w, e in parts]
+        return score, [
+            common_pb2.ScoreComponent(name=n, value=v, weight=w, evidence=e) for n, v, w, e in parts
+        ]
 
     def to_proto(self) -> dialogue_pb2.DialogueState:
         return dialogue_pb2.DialogueState(
-            constraints=self.wanted.to_proto(), shown_item_ids=self.shown,
-            rejected_item_ids=self.rejected, liked_item_ids=self.liked,
-            last_recommended_ids=self.last, turn_count=self.turn_count,
-            language=self.language, focus_item_id=self.focus,
+            constraints=self.wanted.to_proto(),
+            shown_item_ids=self.shown,
+            rejected_item_ids=self.rejected,
+            liked_item_ids=self.liked,
+            last_recommended_ids=self.last,
+            turn_count=self.turn_count,
+            language=self.language,
+            focus_item_id=self.focus,
         )

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
 from convrec_kit.settings import REPO_ROOT, CommonSettings
+from pydantic import Field
 
 
 class GatewaySettings(CommonSettings):

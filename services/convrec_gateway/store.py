@@ -13,9 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
-from google.protobuf import timestamp_pb2
-
 from convrec.common.v1 import common_pb2
+from google.protobuf import timestamp_pb2
 
 from .session import Session
 
@@ -60,8 +59,12 @@ class Store(Protocol):
     async def save_session(self, session: Session, turns: list[common_pb2.Turn]) -> None: ...
     async def session_times(self, session_id: str) -> tuple[float, float]: ...
     async def session_turns(self, session_id: str) -> list[common_pb2.Turn]: ...
-    async def add_events(self, user_id: str, session_id: str, events: list[common_pb2.FeedbackEvent]) -> int: ...
-    async def events_for(self, user_id: str, session_id: str, limit: int) -> list[common_pb2.FeedbackEvent]: ...
+    async def add_events(
+        self, user_id: str, session_id: str, events: list[common_pb2.FeedbackEvent]
+    ) -> int: ...
+    async def events_for(
+        self, user_id: str, session_id: str, limit: int
+    ) -> list[common_pb2.FeedbackEvent]: ...
     async def delete_user(self, user_id: str) -> tuple[int, int]: ...
     async def close(self) -> None: ...
 
@@ -89,7 +92,8 @@ class SQLiteStore:
 
         def insert(db):
             db.execute(
-                "INSERT INTO sessions(session_id, user_id, state, version, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO sessions(session_id, user_id, state, version, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?)",
                 (session.session_id, user_id, session.to_json(), 0, now, now),
             )
 
@@ -149,8 +153,14 @@ class SQLiteStore:
     async def add_events(self, user_id, session_id, events) -> int:
         now = time.time()
         rows = [
-            (user_id, session_id, e.item_id, int(e.type), float(e.value),
-             e.timestamp.ToNanoseconds() / 1e9 if e.HasField("timestamp") else now)
+            (
+                user_id,
+                session_id,
+                e.item_id,
+                int(e.type),
+                float(e.value),
+                e.timestamp.ToNanoseconds() / 1e9 if e.HasField("timestamp") else now,
+            )
             for e in events
         ]
 
@@ -158,7 +168,8 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany(
-                    "INSERT INTO events(user_id, session_id, item_id, type, value, ts) VALUES (?,?,?,?,?,?)", rows
+                    "INSERT INTO events(user_id, session_id, item_id, type, value, ts) VALUES (?,?,?,?,?,?)",
+                    rows,
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -168,7 +179,9 @@ class SQLiteStore:
         await self._run(insert)
         return len(rows)
 
-    async def events_for(self, user_id: str, session_id: str, limit: int = 500) -> list[common_pb2.FeedbackEvent]:
+    async def events_for(
+        self, user_id: str, session_id: str, limit: int = 500
+    ) -> list[common_pb2.FeedbackEvent]:
         def select(db):
             if user_id:
                 return db.execute(
@@ -192,7 +205,9 @@ class SQLiteStore:
         def delete(db):
             db.execute("BEGIN IMMEDIATE")
             try:
-                ids = [r[0] for r in db.execute("SELECT session_id FROM sessions WHERE user_id=?", (user_id,))]
+                ids = [
+                    r[0] for r in db.execute("SELECT session_id FROM sessions WHERE user_id=?", (user_id,))
+                ]
                 db.executemany("DELETE FROM turns WHERE session_id=?", [(i,) for i in ids])
                 sessions = db.execute("DELETE FROM sessions WHERE user_id=?", (user_id,)).rowcount
                 events = db.execute("DELETE FROM events WHERE user_id=?", (user_id,)).rowcount

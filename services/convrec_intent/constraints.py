@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from convrec_kit.text import STOPWORDS, fold, has_cjk
 
@@ -14,6 +15,7 @@ _YEAR = r"(1[89]\d\d|20\d\d)"
 _NUM = r"(\d+(?:\.\d+)?)"
 _CNY = r"(?:元|块钱|块|rmb|yuan|cny|¥|￥)"
 _USD = r"(?:\$|usd|dollars?|bucks)"
+_AT_MOST = "under|below|less than|cheaper than|at most|up to|max(?:imum)?|no more than|within|不超过|低于|少于|小于"
 
 
 @dataclass
@@ -43,6 +45,14 @@ class Extraction:
             current[1] = high
 
 
+@cache
+def _word_pattern(phrase: str) -> re.Pattern:
+    """A phrase as a whole word (English) or as a substring (Chinese), compiled once."""
+    if has_cjk(phrase):
+        return re.compile(re.escape(phrase))
+    return re.compile(rf"(?<![\w]){re.escape(phrase)}(?![\w])")
+
+
 def _phrase_pattern(phrase: str) -> re.Pattern:
     words = [re.escape(w) for w in phrase.split()]
     return re.compile(r"(?<![\w'])" + r"[\s\-]+".join(words) + r"(?![\w'])")
@@ -53,7 +63,8 @@ _EN_PATTERNS = sorted(
     key=lambda x: -len(x[0]),
 )
 _NEG_EN = re.compile(
-    r"(?<![\w'])(" + "|".join(re.escape(n) for n in sorted(lx.NEGATION_EN, key=len, reverse=True))
+    r"(?<![\w'])("
+    + "|".join(re.escape(n) for n in sorted(lx.NEGATION_EN, key=len, reverse=True))
     + r")(?![\w'])"
 )
 _CHAIN_EN = re.compile(r"^[\s,/]*(?:or|and|nor|,|/)?[\s]*(?:any\s+)?$")
@@ -80,7 +91,9 @@ def _negated_zh(text: str, start: int, end: int, previous_negated_end: int | Non
     before = re.split(r"[，。！？,.!?；;但而]", text[max(0, start - 8) : start])[-1]
     if any(cue in before for cue in lx.NEGATION_ZH_BEFORE):
         return True
-    if previous_negated_end is not None and re.fullmatch(r"[片类的和或、与及\s]*", text[previous_negated_end:start]):
+    if previous_negated_end is not None and re.fullmatch(
+        r"[片类的和或、与及\s]*", text[previous_negated_end:start]
+    ):
         return True
     after = re.split(r"[，。！？,.!?；;但而]", text[end : end + 10])[0]
     return any(cue in after for cue in lx.NEGATION_ZH_AFTER)
@@ -88,7 +101,7 @@ def _negated_zh(text: str, start: int, end: int, previous_negated_end: int | Non
 
 def _categories(text: str, out: Extraction) -> None:
     found: list[tuple[int, int, tuple[str, ...]]] = []
-    for phrase, pattern, cats in _EN_PATTERNS:
+    for _phrase, pattern, cats in _EN_PATTERNS:
         for m in pattern.finditer(text):
             if not _overlaps(m.span(), [(s, e) for s, e, _ in found]):
                 found.append((m.start(), m.end(), cats))
@@ -118,40 +131,45 @@ def _decade(start: int) -> tuple[int, int]:
     return start, start + 9
 
 
-def _years(text: str, out: Extraction, now_year: int) -> None:
-    rules: list[tuple[str, callable]] = [
-        (rf"(?:between|from)\s+{_YEAR}\s+(?:and|to|-|until|till)\s+{_YEAR}",
-         lambda m: (int(m[1]), int(m[2]))),
-        (rf"{_YEAR}\s*(?:-|–|~|到|至)\s*{_YEAR}(?:年)?", lambda m: (int(m[1]), int(m[2]))),
-        (rf"(?:after|post|later than|newer than)\s*-?\s*{_YEAR}", lambda m: (int(m[1]) + 1, None)),
-        (rf"(?:since|from|starting)\s+{_YEAR}(?:\s+on(?:wards?)?)?", lambda m: (int(m[1]), None)),
-        (rf"{_YEAR}\s*(?:or later|and later|onwards?|or newer|\+)", lambda m: (int(m[1]), None)),
-        (rf"(?:before|pre|earlier than|older than)\s*-?\s*{_YEAR}", lambda m: (None, int(m[1]) - 1)),
-        (rf"(?:until|up to|through)\s+{_YEAR}", lambda m: (None, int(m[1]))),
-        (rf"{_YEAR}\s*年?\s*(?:以后|之后)", lambda m: (int(m[1]) + 1, None)),
-        (rf"{_YEAR}\s*年?\s*(?:以来|起)", lambda m: (int(m[1]), None)),
-        (rf"{_YEAR}\s*年?\s*(?:以前|之前)", lambda m: (None, int(m[1]) - 1)),
-        (r"(?:the\s+)?(?:(19|20)(\d)0|'(\d)0|(\d)0)'?s(?![a-z])",
-         lambda m: _decade(_decade_start(m))),
-        (r"(?:(19|20)?(\d)0|([一二三四五六七八九])十)年代",
-         lambda m: _decade(_decade_start_zh(m))),
-        (rf"(?:in|from|released in|made in)\s+{_YEAR}(?!\s*(?:-|to|and))", lambda m: (int(m[1]), int(m[1]))),
-        (rf"{_YEAR}\s*年(?:的|上映)", lambda m: (int(m[1]), int(m[1]))),
-        (r"(?:last|past)\s+(\d+|few|couple of)\s+years", lambda m: (now_year - _count(m[1]), None)),
-        (r"(?:近|最近)\s*(\d+|几|两|三|五|十)\s*年", lambda m: (now_year - _count_zh(m[1]), None)),
+def _year_rules() -> list[tuple[re.Pattern, callable]]:
+    rules = [
+        (
+            rf"(?:between|from)\s+{_YEAR}\s+(?:and|to|-|until|till)\s+{_YEAR}",
+            lambda m, now: (int(m[1]), int(m[2])),
+        ),
+        (rf"{_YEAR}\s*(?:-|–|~|到|至)\s*{_YEAR}(?:年)?", lambda m, now: (int(m[1]), int(m[2]))),
+        (rf"(?:after|post|later than|newer than)\s*-?\s*{_YEAR}", lambda m, now: (int(m[1]) + 1, None)),
+        (rf"(?:since|from|starting)\s+{_YEAR}(?:\s+on(?:wards?)?)?", lambda m, now: (int(m[1]), None)),
+        (rf"{_YEAR}\s*(?:or later|and later|onwards?|or newer|\+)", lambda m, now: (int(m[1]), None)),
+        (rf"(?:before|pre|earlier than|older than)\s*-?\s*{_YEAR}", lambda m, now: (None, int(m[1]) - 1)),
+        (rf"(?:until|up to|through)\s+{_YEAR}", lambda m, now: (None, int(m[1]))),
+        (rf"{_YEAR}\s*年?\s*(?:以后|之后)", lambda m, now: (int(m[1]) + 1, None)),
+        (rf"{_YEAR}\s*年?\s*(?:以来|起)", lambda m, now: (int(m[1]), None)),
+        (rf"{_YEAR}\s*年?\s*(?:以前|之前)", lambda m, now: (None, int(m[1]) - 1)),
+        (r"(?:the\s+)?(?:(19|20)(\d)0|'(\d)0|(\d)0)'?s(?![a-z])", lambda m, now: _decade(_decade_start(m))),
+        (r"(?:(19|20)?(\d)0|([一二三四五六七八九])十)年代", lambda m, now: _decade(_decade_start_zh(m))),
+        (
+            rf"(?:in|from|released in|made in)\s+{_YEAR}(?!\s*(?:-|to|and))",
+            lambda m, now: (int(m[1]), int(m[1])),
+        ),
+        (rf"{_YEAR}\s*年(?:的|上映)", lambda m, now: (int(m[1]), int(m[1]))),
+        (r"(?:last|past)\s+(\d+|few|couple of)\s+years", lambda m, now: (now - _count(m[1]), None)),
+        (r"(?:近|最近)\s*(\d+|几|两|三|五|十)\s*年", lambda m, now: (now - _count_zh(m[1]), None)),
     ]
-    for pattern, make in rules:
-        for m in re.finditer(pattern, text):
+    rules += [
+        (rf"(?<![a-z])(?:the\s+)?{word}", lambda m, now, d=decade: _decade(d))
+        for word, decade in lx.DECADE_WORDS_EN.items()
+    ]
+    return [(re.compile(p), make) for p, make in rules]
+
+
+def _years(text: str, out: Extraction, now_year: int) -> None:
+    for pattern, make in _YEAR_RULES:
+        for m in pattern.finditer(text):
             if _overlaps(m.span(), out.spans):
                 continue
-            low, high = make(m)
-            out.set_range("year", low, high)
+            out.set_range("year", *make(m, now_year))
             out.spans.append(m.span())
-    for word, decade in lx.DECADE_WORDS_EN.items():
-        for m in re.finditer(rf"(?<![a-z])(?:the\s+)?{word}", text):
-            if not _overlaps(m.span(), out.spans):
-                out.set_range("year", *_decade(decade))
-                out.spans.append(m.span())
 
 
 def _decade_start(m: re.Match) -> int:
@@ -178,6 +196,9 @@ def _count_zh(word: str) -> int:
     return int(word) if word.isdigit() else {"几": 3}.get(word, lx.ZH_DIGITS.get(word, 3))
 
 
+_YEAR_RULES = _year_rules()
+
+
 def _price_field(text: str, currency: str | None, language: str) -> str:
     if currency and re.fullmatch(_USD, currency.strip()):
         return "price_usd"
@@ -189,15 +210,26 @@ def _price_field(text: str, currency: str | None, language: str) -> str:
 def _prices(text: str, out: Extraction, language: str) -> None:
     cur = rf"({_CNY}|{_USD})?"
     rules: list[tuple[str, callable]] = [
-        (rf"(?:between\s+)?{cur}\s*{_NUM}\s*{cur}\s*(?:-|–|~|to|and|到|至)\s*{cur}\s*{_NUM}\s*{cur}(?:\s*之间)?",
-         lambda m: (float(m[2]), float(m[5]), m[1] or m[3] or m[4] or m[6])),
-        (rf"(?:under|below|less than|cheaper than|at most|up to|max(?:imum)?|no more than|within|不超过|低于|少于|小于)\s*{cur}\s*{_NUM}\s*{cur}",
-         lambda m: (None, float(m[2]), m[1] or m[3])),
-        (rf"{cur}\s*{_NUM}\s*{cur}\s*(?:以下|以内|之内|or less|or under|and under|max)",
-         lambda m: (None, float(m[2]), m[1] or m[3])),
-        (rf"(?:over|above|more than|at least|高于|超过|大于)\s*{cur}\s*{_NUM}\s*{cur}",
-         lambda m: (float(m[2]), None, m[1] or m[3])),
-        (rf"{cur}\s*{_NUM}\s*{cur}\s*(?:以上|or more|and up|\+)", lambda m: (float(m[2]), None, m[1] or m[3])),
+        (
+            rf"(?:between\s+)?{cur}\s*{_NUM}\s*{cur}\s*(?:-|–|~|to|and|到|至)\s*{cur}\s*{_NUM}\s*{cur}(?:\s*之间)?",
+            lambda m: (float(m[2]), float(m[5]), m[1] or m[3] or m[4] or m[6]),
+        ),
+        (
+            rf"(?:{_AT_MOST})\s*{cur}\s*{_NUM}\s*{cur}",
+            lambda m: (None, float(m[2]), m[1] or m[3]),
+        ),
+        (
+            rf"{cur}\s*{_NUM}\s*{cur}\s*(?:以下|以内|之内|or less|or under|and under|max)",
+            lambda m: (None, float(m[2]), m[1] or m[3]),
+        ),
+        (
+            rf"(?:over|above|more than|at least|高于|超过|大于)\s*{cur}\s*{_NUM}\s*{cur}",
+            lambda m: (float(m[2]), None, m[1] or m[3]),
+        ),
+        (
+            rf"{cur}\s*{_NUM}\s*{cur}\s*(?:以上|or more|and up|\+)",
+            lambda m: (float(m[2]), None, m[1] or m[3]),
+        ),
     ]
     price_context = re.search(r"price|cost|budget|cheap|expensive|\$|元|块|价|钱|预算|buy|买", text)
     for pattern, make in rules:
@@ -222,11 +254,15 @@ def _runtime_and_rating(text: str, out: Extraction) -> None:
         return number if minutes else number * 60
 
     rules = [
-        (rf"(?:under|less than|shorter than|at most|within|no longer than)\s*{hours}",
-         lambda m: (None, as_minutes(m[1], False))),
+        (
+            rf"(?:under|less than|shorter than|at most|within|no longer than)\s*{hours}",
+            lambda m: (None, as_minutes(m[1], False)),
+        ),
         (rf"{hours}\s*(?:以内|之内|以下)", lambda m: (None, as_minutes(m[1], False))),
-        (r"(?:under|less than|shorter than|at most)\s*(\d+)\s*(?:minutes|mins?)",
-         lambda m: (None, as_minutes(m[1], True))),
+        (
+            r"(?:under|less than|shorter than|at most)\s*(\d+)\s*(?:minutes|mins?)",
+            lambda m: (None, as_minutes(m[1], True)),
+        ),
         (r"(\d+)\s*分钟\s*(?:以内|之内|以下)", lambda m: (None, as_minutes(m[1], True))),
         (rf"(?:over|longer than|more than|at least)\s*{hours}", lambda m: (as_minutes(m[1], False), None)),
     ]
@@ -248,8 +284,7 @@ def _runtime_and_rating(text: str, out: Extraction) -> None:
 
 def _simple_lookups(text: str, language: str, out: Extraction) -> None:
     for phrase, (mood, words) in {**lx.MOOD_EN, **lx.MOOD_ZH}.items():
-        pattern = re.escape(phrase) if has_cjk(phrase) else rf"(?<![\w]){re.escape(phrase)}(?![\w])"
-        for m in re.finditer(pattern, text):
+        for m in _word_pattern(phrase).finditer(text):
             if not out.mood:
                 out.mood = mood
             out.query_words.extend(words.split())
@@ -257,28 +292,29 @@ def _simple_lookups(text: str, language: str, out: Extraction) -> None:
     for zh, en in lx.ZH_QUERY_WORDS.items():
         if zh in text:
             out.query_words.extend(en.split())
-    domains = [
-        d for w, d in lx.DOMAIN_EN.items() if d and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
-    ] + [d for w, d in lx.DOMAIN_ZH.items() if w in text and not (w in "看读片" and len(text) < 3)]
+    domains = [d for w, d in lx.DOMAIN_EN.items() if d and _word_pattern(w).search(text)] + [
+        d for w, d in lx.DOMAIN_ZH.items() if w in text and not (w in "看读片" and len(text) < 3)
+    ]
     for preferred in ("book", "product", "movie"):
         if preferred in domains:
             out.domain = preferred
             break
     for name, cues in {**lx.DETAIL_EN}.items():
-        if any(re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", text) for c in cues):
+        if any(_word_pattern(c).search(text) for c in cues):
             out.detail_fields.append(name)
     for name, cues in lx.DETAIL_ZH.items():
         if any(c in text for c in cues) and name not in out.detail_fields:
             out.detail_fields.append(name)
     for phrase, adj in {**lx.ADJUST_EN, **lx.ADJUST_ZH}.items():
-        pattern = re.escape(phrase) if has_cjk(phrase) else rf"(?<![\w]){re.escape(phrase)}(?![\w])"
-        if re.search(pattern, text) and adj not in out.adjustments:
+        if _word_pattern(phrase).search(text) and adj not in out.adjustments:
             out.adjustments.append(adj)
     _ordinal(text, out)
 
 
 def _ordinal(text: str, out: Extraction) -> None:
-    m = re.search(r"(?:the\s+)?(" + "|".join(lx.ORDINALS_EN) + r")\s+(?:one|movie|film|book|item|pick|suggestion)", text)
+    m = re.search(
+        r"(?:the\s+)?(" + "|".join(lx.ORDINALS_EN) + r")\s+(?:one|movie|film|book|item|pick|suggestion)", text
+    )
     if m is None:
         m = re.search(r"(?:number|#|no\.)\s*(\d{1,2})(?!\d)", text)
         if m:
@@ -294,16 +330,73 @@ def _ordinal(text: str, out: Extraction) -> None:
         out.ordinal = -1
 
 
-_KEYWORD_STOP = STOPWORDS | {
-    "something", "anything", "movie", "film", "book", "show", "watch", "read", "buy", "tonight",
-    "today", "want", "need", "maybe", "kind", "sort", "type", "new", "old", "year", "years",
-    "price", "cost", "budget", "between", "under", "over", "after", "before", "since",
-    "around", "less", "cheap", "cheaper", "hi", "hey", "thanks", "thank", "pls", "too",
-    "yuan", "dollars", "dollar", "bucks", "usd", "rmb", "minutes", "hours", "hour", "like",
-    "fine", "now", "again", "please", "one", "ones", "suggestions", "options", "instead",
-} | set(lx.ORDINALS_EN) | {w for phrase in lx.ADJUST_EN for w in phrase.split()} | {
-    w for cues in lx.DETAIL_EN.values() for cue in cues for w in cue.split()
-}
+_KEYWORD_STOP = (
+    STOPWORDS
+    | {
+        "something",
+        "anything",
+        "movie",
+        "film",
+        "book",
+        "show",
+        "watch",
+        "read",
+        "buy",
+        "tonight",
+        "today",
+        "want",
+        "need",
+        "maybe",
+        "kind",
+        "sort",
+        "type",
+        "new",
+        "old",
+        "year",
+        "years",
+        "price",
+        "cost",
+        "budget",
+        "between",
+        "under",
+        "over",
+        "after",
+        "before",
+        "since",
+        "around",
+        "less",
+        "cheap",
+        "cheaper",
+        "hi",
+        "hey",
+        "thanks",
+        "thank",
+        "pls",
+        "too",
+        "yuan",
+        "dollars",
+        "dollar",
+        "bucks",
+        "usd",
+        "rmb",
+        "minutes",
+        "hours",
+        "hour",
+        "like",
+        "fine",
+        "now",
+        "again",
+        "please",
+        "one",
+        "ones",
+        "suggestions",
+        "options",
+        "instead",
+    }
+    | set(lx.ORDINALS_EN)
+    | {w for phrase in lx.ADJUST_EN for w in phrase.split()}
+    | {w for cues in lx.DETAIL_EN.values() for cue in cues for w in cue.split()}
+)
 
 
 def _keywords(text: str, out: Extraction) -> None:

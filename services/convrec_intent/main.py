@@ -17,7 +17,9 @@ from .settings import IntentSettings
 
 
 async def run(settings: IntentSettings) -> None:
-    classifier = EmbeddedIntentClassifier(settings.artifacts_dir / artifacts.INTENT_DIR, settings.torch_threads)
+    classifier = EmbeddedIntentClassifier(
+        settings.artifacts_dir / artifacts.INTENT_DIR, settings.torch_threads
+    )
     servicer = IntentServicer(classifier, settings.max_utterance_bytes)
 
     async def load(health) -> None:
@@ -25,13 +27,20 @@ async def run(settings: IntentSettings) -> None:
         await classifier.load()
         parser = await asyncio.to_thread(Parser, catalog, settings.intent_min_confidence)
         await classifier.predict(["warm up"])
+        parser.parse("热身：推荐一部电影", (await classifier.predict(["热身"]))[0])  # loads jieba
         servicer.parser = parser
         await health.set(True)
 
     await serve(
         "intent",
         settings,
-        [ServiceBinding("convrec.intent.v1.IntentService", intent_pb2_grpc.add_IntentServiceServicer_to_server, servicer)],
+        [
+            ServiceBinding(
+                "convrec.intent.v1.IntentService",
+                intent_pb2_grpc.add_IntentServiceServicer_to_server,
+                servicer,
+            )
+        ],
         load,
         classifier.close,
     )

@@ -66,8 +66,10 @@ class TitleLinker:
         out: list[Mention] = []
         taken: list[tuple[int, int]] = []
         for key in self._zh_keys:
-            for m in re.finditer(re.escape(key), folded):
-                span = m.span()
+            start = folded.find(key)
+            while start >= 0:
+                span = (start, start + len(key))
+                start = folded.find(key, span[1])
                 if any(span[0] < e and s < span[1] for s, e in taken):
                     continue
                 bracketed = folded[max(0, span[0] - 1) : span[0]] == "《"
@@ -75,8 +77,16 @@ class TitleLinker:
                     continue
                 item_id, conf = self._choose(self._zh[key], folded)
                 taken.append(span)
-                out.append(Mention(item_id, self._catalog.get(item_id).title, text[span[0]:span[1]],
-                                   span[0], span[1], conf))
+                out.append(
+                    Mention(
+                        item_id,
+                        self._catalog.get(item_id).title,
+                        text[span[0] : span[1]],
+                        span[0],
+                        span[1],
+                        conf,
+                    )
+                )
         return out
 
     def _link_en(self, text: str, taken: list[tuple[int, int]]) -> list[Mention]:
@@ -94,8 +104,9 @@ class TitleLinker:
                 if not self._plausible(text, tokens[i : i + n], key, start):
                     continue
                 item_id, conf = self._choose(self._en[key], text)
-                out.append(Mention(item_id, self._catalog.get(item_id).title, text[start:end],
-                                   start, end, conf))
+                out.append(
+                    Mention(item_id, self._catalog.get(item_id).title, text[start:end], start, end, conf)
+                )
                 i += n - 1
                 break
             i += 1
@@ -128,7 +139,11 @@ class PeopleLinker:
                     if len(name) >= 4 and " " in name:
                         self._names[fold(name)] = name
         self._pattern = (
-            re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in sorted(self._names, key=len, reverse=True)) + r")(?![\w])")
+            re.compile(
+                r"(?<![\w])("
+                + "|".join(re.escape(n) for n in sorted(self._names, key=len, reverse=True))
+                + r")(?![\w])"
+            )
             if self._names
             else None
         )

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 
 import numpy as np
-
 from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2
 from convrec_kit.catalog import Catalog
@@ -36,7 +35,7 @@ class Parser:
         language = detect_language(utterance)
         if language == "en" and locale.lower().startswith("zh") and re.search(r"[\u4e00-\u9fff]", utterance):
             language = "zh"
-        ext = extract(utterance, language, dt.datetime.now(dt.timezone.utc).year)
+        ext = extract(utterance, language, dt.datetime.now(dt.UTC).year)
         mentions = self._titles.link(utterance)
         people = self._people.link(utterance)
         masked = _mask(fold(utterance), [(m.start, m.end) for m in mentions] + [(s, e) for _, s, e in people])
@@ -69,7 +68,9 @@ class Parser:
         query_words = ext.query_words + ext.include + [k for k in ext.keywords if k.isascii()]
         return intent_pb2.ParseResponse(
             intent=intent_pb2.IntentType.Value(f"INTENT_TYPE_{label}"),
-            confidence=confidence if label == LABELS[int(order[0])] else max(confidence, self._min_confidence),
+            confidence=confidence
+            if label == LABELS[int(order[0])]
+            else max(confidence, self._min_confidence),
             alternatives=[
                 intent_pb2.IntentScore(
                     type=intent_pb2.IntentType.Value(f"INTENT_TYPE_{LABELS[int(i)]}"),
@@ -79,8 +80,14 @@ class Parser:
             ],
             constraints=constraints,
             mentions=[
-                intent_pb2.ItemMention(item_id=m.item_id, title=m.title, surface=m.surface,
-                                       confidence=m.confidence, start=m.start, end=m.end)
+                intent_pb2.ItemMention(
+                    item_id=m.item_id,
+                    title=m.title,
+                    surface=m.surface,
+                    confidence=m.confidence,
+                    start=m.start,
+                    end=m.end,
+                )
                 for m in mentions
             ],
             rewritten_query=" ".join(dict.fromkeys(query_words)),

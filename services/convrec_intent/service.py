@@ -23,8 +23,12 @@ class IntentServicer(intent_pb2_grpc.IntentServiceServicer):
 
     async def BatchParse(self, request, context):
         if len(request.requests) > MAX_BATCH:
-            raise invalid_argument("requests", f"at most {MAX_BATCH} texts per batch, got {len(request.requests)}")
-        return intent_pb2.BatchParseResponse(responses=await self._parse(request.requests, "requests.utterance"))
+            raise invalid_argument(
+                "requests", f"at most {MAX_BATCH} texts per batch, got {len(request.requests)}"
+            )
+        return intent_pb2.BatchParseResponse(
+            responses=await self._parse(request.requests, "requests.utterance")
+        )
 
     async def _parse(self, requests, field: str) -> list[intent_pb2.ParseResponse]:
         if self.parser is None:

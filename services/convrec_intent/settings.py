@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from pydantic import Field
-
 from convrec_kit.settings import CommonSettings
+from pydantic import Field
 
 
 class IntentSettings(CommonSettings):

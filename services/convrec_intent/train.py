@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from convrec_kit.models.intent import LABELS, IntentHead, char_ngrams, save_head
 from convrec_kit.models.minilm import MiniLMEncoder
 
@@ -62,10 +61,12 @@ def train(out_dir: Path, epochs: int = 100, encoder: MiniLMEncoder | None = None
     with torch.inference_mode():
         predicted = head(emb_t, ngr_t).argmax(-1).numpy()
     report = _report(rows, predicted, labels, is_test)
-    log(f"intent classifier: held-out accuracy {report['held_out_accuracy']:.3f} "
+    log(
+        f"intent classifier: held-out accuracy {report['held_out_accuracy']:.3f} "
         f"(en {report['held_out_accuracy_by_language'].get('en', 0):.3f}, "
         f"zh {report['held_out_accuracy_by_language'].get('zh', 0):.3f}) "
-        f"on {report['held_out_examples']} examples; train {report['train_examples']}")
+        f"on {report['held_out_examples']} examples; train {report['train_examples']}"
+    )
     manifest = {
         "source": str(DATA.name),
         "data_sha256": hashlib.sha256(DATA.read_bytes()).hexdigest(),

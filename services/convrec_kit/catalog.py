@@ -76,7 +76,7 @@ class Catalog:
             self.index[item.item_id] = position
 
     @classmethod
-    def load(cls, path: Path) -> "Catalog":
+    def load(cls, path: Path) -> Catalog:
         return cls(item_from_record(r) for r in read_jsonl(path))
 
     def __len__(self) -> int:

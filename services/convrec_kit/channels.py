@@ -68,7 +68,9 @@ async def call(target: str, method, request, budget: Budget, request_id: str = "
             ) from None
         if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
             raise ServiceError(
-                err.code(), "INVALID_ARGUMENT", err.details() or "invalid argument",
+                err.code(),
+                "INVALID_ARGUMENT",
+                err.details() or "invalid argument",
                 {"service": target},
             ) from None
         raise unavailable(

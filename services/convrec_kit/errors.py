@@ -27,21 +27,15 @@ class ServiceError(Exception):
         self.metadata = metadata or {}
 
     def to_status(self) -> grpc.Status:
-        info = error_details_pb2.ErrorInfo(
-            reason=self.reason, domain=DOMAIN, metadata=self.metadata
-        )
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=self.metadata)
         detail = any_pb2.Any()
         detail.Pack(info)
-        proto = status_pb2.Status(
-            code=self.code.value[0], message=self.message, details=[detail]
-        )
+        proto = status_pb2.Status(code=self.code.value[0], message=self.message, details=[detail])
         return rpc_status.to_status(proto)
 
 
 def invalid_argument(field: str, message: str) -> ServiceError:
-    return ServiceError(
-        grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT", message, {"field": field}
-    )
+    return ServiceError(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT", message, {"field": field})
 
 
 def not_found(what: str, message: str) -> ServiceError:

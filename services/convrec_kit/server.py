@@ -67,9 +67,7 @@ async def serve(
     names = [b.full_name for b in bindings]
     reporter = HealthReporter(health_servicer, names)
     await reporter.set(False)
-    reflection.enable_server_reflection(
-        [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
-    )
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
     address = f"{settings.host}:{settings.port}"
     if server.add_insecure_port(address) == 0:
         raise SystemExit(f"{name}: cannot bind {address}")

@@ -48,7 +48,6 @@ def load_settings(cls: type[BaseSettings]) -> BaseSettings:
         return cls()
     except ValidationError as exc:
         problems = "; ".join(
-            f"CONVREC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
+            f"CONVREC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise SystemExit(f"invalid configuration: {problems}") from None

@@ -26,9 +26,7 @@ def check_constraints(constraints: common_pb2.Constraints, field: str = "constra
             if r.HasField(bound) and not math.isfinite(getattr(r, bound)):
                 raise invalid_argument(f"{field}.ranges", f"{r.field}: {bound} must be a finite number")
         if r.HasField("min") and r.HasField("max") and r.min > r.max:
-            raise invalid_argument(
-                f"{field}.ranges", f"{r.field}: min {r.min:g} is above max {r.max:g}"
-            )
+            raise invalid_argument(f"{field}.ranges", f"{r.field}: min {r.min:g} is above max {r.max:g}")
 
 
 def check_count(value: int, field: str, default: int, upper: int) -> int:

@@ -24,7 +24,13 @@ async def run(settings: RankingSettings) -> None:
     await serve(
         "ranking",
         settings,
-        [ServiceBinding("convrec.ranking.v1.RankingService", ranking_pb2_grpc.add_RankingServiceServicer_to_server, servicer)],
+        [
+            ServiceBinding(
+                "convrec.ranking.v1.RankingService",
+                ranking_pb2_grpc.add_RankingServiceServicer_to_server,
+                servicer,
+            )
+        ],
         load,
     )
 

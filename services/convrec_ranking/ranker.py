@@ -4,12 +4,10 @@ categories, the context, popularity and diversity; every part is returned."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog
@@ -24,10 +22,16 @@ EVENT_WEIGHT = {
     FT.FEEDBACK_TYPE_SEEN: 0.2,
 }
 MOOD_CATEGORIES = {
-    "funny": {"comedy"}, "fun": {"comedy", "adventure", "animation"}, "light": {"comedy", "family"},
-    "uplifting": {"family", "comedy", "music"}, "dark": {"crime", "thriller", "horror"},
-    "scary": {"horror"}, "sad": {"drama", "romance"}, "moving": {"drama"},
-    "exciting": {"action", "thriller", "adventure"}, "mind-bending": {"science fiction", "mystery"},
+    "funny": {"comedy"},
+    "fun": {"comedy", "adventure", "animation"},
+    "light": {"comedy", "family"},
+    "uplifting": {"family", "comedy", "music"},
+    "dark": {"crime", "thriller", "horror"},
+    "scary": {"horror"},
+    "sad": {"drama", "romance"},
+    "moving": {"drama"},
+    "exciting": {"action", "thriller", "adventure"},
+    "mind-bending": {"science fiction", "mystery"},
     "inspiring": {"biography", "sport", "drama"},
 }
 # Components from retrieval kept as they are.
@@ -53,7 +57,9 @@ def event_weight(event: common_pb2.FeedbackEvent) -> float:
 class Ranker:
     def __init__(self, catalog_dir: Path, weights: RankWeights = RankWeights()) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
-        self.embeddings = np.load(artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings"))
+        self.embeddings = np.load(
+            artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
+        )
         self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
         self.weights = weights
 
@@ -65,7 +71,7 @@ class Ranker:
             weight = event_weight(event)
             if pos is None or weight == 0:
                 continue
-            when = event.timestamp.ToDatetime(dt.timezone.utc) if event.HasField("timestamp") else now
+            when = event.timestamp.ToDatetime(dt.UTC) if event.HasField("timestamp") else now
             age_days = max(0.0, (now - when).total_seconds() / 86400)
             decay = 0.5 ** (age_days / self.weights.half_life_days)
             events.append((pos, weight * decay, event.item_id))
@@ -97,11 +103,18 @@ class Ranker:
                 return 0.5, f"a long ({int(runtime)} min) film for a weekend evening"
         return 0.0, ""
 
-    def rank(self, candidates, history, context: common_pb2.Context,
-             constraints: common_pb2.Constraints, top_k: int) -> list[common_pb2.ScoredItem]:
+    def rank(
+        self,
+        candidates,
+        history,
+        context: common_pb2.Context,
+        constraints: common_pb2.Constraints,
+        top_k: int,
+    ) -> list[common_pb2.ScoredItem]:
         w = self.weights
-        now = (context.timestamp.ToDatetime(dt.timezone.utc) if context.HasField("timestamp")
-               else dt.datetime.now(dt.timezone.utc))
+        now = (
+            context.timestamp.ToDatetime(dt.UTC) if context.HasField("timestamp") else dt.datetime.now(dt.UTC)
+        )
         known = [c for c in candidates if c.item_id in self.catalog.index]
         positions = [self.catalog.index[c.item_id] for c in known]
         interest = self._interest(positions, history, now)
@@ -111,42 +124,71 @@ class Ranker:
             item = self.catalog.items[pos]
             parts = [c for c in cand.components if c.name in PASS_THROUGH]
             if interest is not None:
-                parts.append(common_pb2.ScoreComponent(
-                    name="interest", value=float(interest[0][row]), weight=w.interest, evidence=interest[1][row]))
+                parts.append(
+                    common_pb2.ScoreComponent(
+                        name="interest",
+                        value=float(interest[0][row]),
+                        weight=w.interest,
+                        evidence=interest[1][row],
+                    )
+                )
             if wanted:
                 matched = sorted(wanted & set(item.categories))
-                parts.append(common_pb2.ScoreComponent(
-                    name="category", value=len(matched) / len(wanted), weight=w.category, evidence=", ".join(matched)))
+                parts.append(
+                    common_pb2.ScoreComponent(
+                        name="category",
+                        value=len(matched) / len(wanted),
+                        weight=w.category,
+                        evidence=", ".join(matched),
+                    )
+                )
             rating = item.numeric.get("rating")
-            parts.append(common_pb2.ScoreComponent(
-                name="popularity", value=float(self.prior[pos]), weight=w.popularity,
-                evidence=f"rated {rating:g}" if rating else ""))
+            parts.append(
+                common_pb2.ScoreComponent(
+                    name="popularity",
+                    value=float(self.prior[pos]),
+                    weight=w.popularity,
+                    evidence=f"rated {rating:g}" if rating else "",
+                )
+            )
             value, why = self._context(item, context, now)
             if value:
-                parts.append(common_pb2.ScoreComponent(name="context", value=value, weight=w.context, evidence=why))
+                parts.append(
+                    common_pb2.ScoreComponent(name="context", value=value, weight=w.context, evidence=why)
+                )
             rows.append((pos, item.item_id, parts, sum(p.value * p.weight for p in parts)))
         return self._diversify(rows, top_k)
 
     def _diversify(self, rows, top_k: int) -> list[common_pb2.ScoredItem]:
         """Greedy re-ranking: each pick is penalised by its similarity to earlier picks."""
+        if not rows:
+            return []
+        positions = [pos for pos, _, _, _ in rows]
+        vectors = self.embeddings[positions]
+        sims = np.clip(vectors @ vectors.T, 0, None)
+        base = np.array([b for _, _, _, b in rows])
+        order_key = np.array([item_id for _, item_id, _, _ in rows])
+        penalty = np.zeros(len(rows))
+        closest = np.full(len(rows), -1)
+        taken = np.zeros(len(rows), dtype=bool)
         chosen: list[common_pb2.ScoredItem] = []
-        chosen_pos: list[int] = []
-        remaining = list(rows)
-        while remaining and len(chosen) < top_k:
-            best_index, best_score, best_penalty, best_evidence = 0, -math.inf, 0.0, ""
-            for index, (pos, item_id, parts, base) in enumerate(remaining):
-                penalty, evidence = 0.0, ""
-                if chosen_pos:
-                    sims = self.embeddings[chosen_pos] @ self.embeddings[pos]
-                    j = int(sims.argmax())
-                    penalty, evidence = float(max(0.0, sims[j])), chosen[j].item_id
-                score = base - self.weights.diversity * penalty
-                if score > best_score + 1e-12 or (abs(score - best_score) <= 1e-12 and item_id < remaining[best_index][1]):
-                    best_index, best_score, best_penalty, best_evidence = index, score, penalty, evidence
-            pos, item_id, parts, _ = remaining.pop(best_index)
-            if chosen_pos:
-                parts = [*parts, common_pb2.ScoreComponent(
-                    name="diversity", value=-best_penalty, weight=self.weights.diversity, evidence=best_evidence)]
-            chosen.append(common_pb2.ScoredItem(item_id=item_id, score=best_score, components=parts))
-            chosen_pos.append(pos)
+        for _ in range(min(top_k, len(rows))):
+            score = np.where(taken, -np.inf, base - self.weights.diversity * penalty)
+            best = min(np.flatnonzero(score == score.max()), key=lambda i: order_key[i])  # ties: smaller id
+            _, item_id, parts, _ = rows[best]
+            if chosen:
+                parts = [
+                    *parts,
+                    common_pb2.ScoreComponent(
+                        name="diversity",
+                        value=-float(penalty[best]),
+                        weight=self.weights.diversity,
+                        evidence=rows[closest[best]][1],
+                    ),
+                ]
+            chosen.append(common_pb2.ScoredItem(item_id=item_id, score=float(score[best]), components=parts))
+            taken[best] = True
+            update = sims[:, best] > penalty
+            closest[update] = best
+            penalty = np.maximum(penalty, sims[:, best])
         return chosen

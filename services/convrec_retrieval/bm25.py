@@ -6,7 +6,6 @@ import math
 from collections import Counter, defaultdict
 
 import numpy as np
-
 from convrec_kit.text import tokenize
 
 
@@ -24,7 +23,10 @@ class BM25Index:
         avg = float(lengths.mean()) if self.size else 1.0
         self._norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
         self._postings = {
-            term: (np.array([d for d, _ in rows], dtype=np.int64), np.array([t for _, t in rows], dtype=np.float32))
+            term: (
+                np.array([d for d, _ in rows], dtype=np.int64),
+                np.array([t for _, t in rows], dtype=np.float32),
+            )
             for term, rows in postings.items()
         }
         self._idf = {

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog, item_text
@@ -17,6 +16,7 @@ from .bm25 import BM25Index
 from .filters import FilterIndex
 
 faiss.cvar.distance_compute_blas_threshold = 16
+KINDS = {"movie", "book", "product"}
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,30 @@ class FusionWeights:
 class RetrievalEngine:
     def __init__(self, catalog_dir: Path, weights: FusionWeights = FusionWeights()) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
-        self.embeddings = np.load(artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings"))
-        self.index = faiss.read_index(str(artifacts.require(catalog_dir / artifacts.DENSE_INDEX_FILE, "dense index")))
+        self.embeddings = np.load(
+            artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
+        )
+        self.index = faiss.read_index(
+            str(artifacts.require(catalog_dir / artifacts.DENSE_INDEX_FILE, "dense index"))
+        )
         self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
         if not (len(self.catalog) == self.embeddings.shape[0] == self.index.ntotal == len(self.prior)):
             raise ValueError(f"{catalog_dir}: artifacts disagree on the number of items; rebuild them")
         self.lexical = BM25Index([item_text(item) for item in self.catalog.items])
         self.filters = FilterIndex(self.catalog)
         self.weights = weights
+        genres = sorted({c for item in self.catalog.items for c in item.categories} - KINDS)
+        column = {g: i for i, g in enumerate(genres)}
+        self._genres = np.zeros((len(self.catalog), max(1, len(genres))), dtype=np.float32)
+        self._people_of: list[set[str]] = []
+        self._people_index: dict[str, list[int]] = {}
+        for pos, item in enumerate(self.catalog.items):
+            for c in set(item.categories) - KINDS:
+                self._genres[pos, column[c]] = 1.0
+            people = _people(item)
+            self._people_of.append(people)
+            for person in people:
+                self._people_index.setdefault(person, []).append(pos)
 
     def _dense_top(self, vectors: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:
         positions = np.flatnonzero(allowed)
@@ -51,18 +67,16 @@ class RetrievalEngine:
     def seed_similarity(self, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Per item: best similarity to a seed (embedding cosine blended with shared
         categories and people), and which seed gave it."""
-        sims = self.embeddings @ self.embeddings[seeds].T
-        overlap = np.zeros_like(sims)
+        sims = np.clip(self.embeddings @ self.embeddings[seeds].T, 0, 1)
+        seed_cats = self._genres[seeds]
+        inter = self._genres @ seed_cats.T
+        union = self._genres.sum(1, keepdims=True) + seed_cats.sum(1)[None, :] - inter
+        jaccard = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        shared = np.zeros_like(sims)
         for col, seed in enumerate(seeds):
-            seed_item = self.catalog.items[seed]
-            seed_cats = set(seed_item.categories) - {"movie", "book", "product"}
-            seed_people = _people(seed_item)
-            for pos, item in enumerate(self.catalog.items):
-                cats = set(item.categories) - {"movie", "book", "product"}
-                jaccard = len(cats & seed_cats) / max(1, len(cats | seed_cats))
-                shared_people = 1.0 if seed_people & _people(item) else 0.0
-                overlap[pos, col] = 0.7 * jaccard + 0.3 * shared_people
-        blended = 0.6 * np.clip(sims, 0, 1) + 0.4 * overlap
+            for person in self._people_of[seed]:
+                shared[self._people_index[person], col] = 1.0
+        blended = 0.6 * sims + 0.4 * (0.7 * jaccard + 0.3 * shared)
         best = blended.argmax(axis=1)
         return blended[np.arange(len(blended)), best], np.asarray(seeds)[best]
 
@@ -112,21 +126,40 @@ class RetrievalEngine:
         for pos in candidates:
             components = []
             if query_vector is not None:
-                components.append(common_pb2.ScoreComponent(name="dense", value=float(dense[pos]), weight=w.dense))
+                components.append(
+                    common_pb2.ScoreComponent(name="dense", value=float(dense[pos]), weight=w.dense)
+                )
             if lexical_query.strip():
-                components.append(common_pb2.ScoreComponent(name="lexical", value=float(lexical[pos]), weight=w.lexical))
+                components.append(
+                    common_pb2.ScoreComponent(name="lexical", value=float(lexical[pos]), weight=w.lexical)
+                )
             if seeds:
-                components.append(common_pb2.ScoreComponent(
-                    name="seed", value=float(seed_score[pos]), weight=w.seed,
-                    evidence=self.catalog.items[int(seed_source[pos])].item_id))
+                components.append(
+                    common_pb2.ScoreComponent(
+                        name="seed",
+                        value=float(seed_score[pos]),
+                        weight=w.seed,
+                        evidence=self.catalog.items[int(seed_source[pos])].item_id,
+                    )
+                )
             if history:
-                components.append(common_pb2.ScoreComponent(
-                    name="history", value=float(history_score[pos]), weight=w.history,
-                    evidence=self.catalog.items[int(history_source[pos])].item_id))
-            components.append(common_pb2.ScoreComponent(name="prior", value=float(self.prior[pos]), weight=w.prior))
+                components.append(
+                    common_pb2.ScoreComponent(
+                        name="history",
+                        value=float(history_score[pos]),
+                        weight=w.history,
+                        evidence=self.catalog.items[int(history_source[pos])].item_id,
+                    )
+                )
+            components.append(
+                common_pb2.ScoreComponent(name="prior", value=float(self.prior[pos]), weight=w.prior)
+            )
             score = sum(c.value * c.weight for c in components)
-            scored.append(common_pb2.ScoredItem(
-                item_id=self.catalog.items[pos].item_id, score=score, components=components))
+            scored.append(
+                common_pb2.ScoredItem(
+                    item_id=self.catalog.items[pos].item_id, score=score, components=components
+                )
+            )
         scored.sort(key=lambda s: (-s.score, s.item_id))
         return scored[:top_k], total
 

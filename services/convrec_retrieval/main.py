@@ -29,8 +29,13 @@ async def run(settings: RetrievalSettings) -> None:
     await serve(
         "retrieval",
         settings,
-        [ServiceBinding("convrec.retrieval.v1.RetrievalService",
-                        retrieval_pb2_grpc.add_RetrievalServiceServicer_to_server, servicer)],
+        [
+            ServiceBinding(
+                "convrec.retrieval.v1.RetrievalService",
+                retrieval_pb2_grpc.add_RetrievalServiceServicer_to_server,
+                servicer,
+            )
+        ],
         load,
         encoder.close,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+import numpy as np
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit.errors import invalid_argument, not_ready
 from convrec_kit.models.client import TextEncoder
@@ -10,6 +13,7 @@ from convrec_kit.validation import check_constraints, check_count
 from .engine import RetrievalEngine
 
 MAX_IDS = 1000
+QUERY_CACHE_SIZE = 4096
 
 
 class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
@@ -17,6 +21,19 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         self._encoder = encoder
         self._max_query_bytes = max_query_bytes
         self.engine: RetrievalEngine | None = None
+        # A dialogue re-sends its accumulated query every turn; its vector is kept.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    async def _query_vector(self, query: str) -> np.ndarray:
+        vector = self._vectors.get(query)
+        if vector is None:
+            vector = (await self._encoder.encode([query]))[0]
+            self._vectors[query] = vector
+            if len(self._vectors) > QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        else:
+            self._vectors.move_to_end(query)
+        return vector
 
     def _ready(self) -> RetrievalEngine:
         if self.engine is None:
@@ -32,11 +49,15 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         if len(request.exclude_item_ids) > 10 * MAX_IDS or len(request.history_item_ids) > MAX_IDS:
             raise invalid_argument("exclude_item_ids", "too many item ids")
         query = request.query.strip()
-        vector = (await self._encoder.encode([query]))[0] if query else None
+        vector = await self._query_vector(query) if query else None
         lexical = " ".join([query, *request.constraints.keywords])
         candidates, total = engine.retrieve(
-            vector, lexical, request.constraints, list(request.exclude_item_ids),
-            list(request.history_item_ids), top_k,
+            vector,
+            lexical,
+            request.constraints,
+            list(request.exclude_item_ids),
+            list(request.history_item_ids),
+            top_k,
         )
         return retrieval_pb2.RetrieveResponse(candidates=candidates, total_matching=total)
 

@@ -10,8 +10,9 @@ A = dialogue_pb2
 
 def say(stub, utterance: str, session_id: str = "", user_id: str = "", page_size: int = 10, **kwargs):
     return stub.Converse(
-        dialogue_pb2.ConverseRequest(session_id=session_id, user_id=user_id, utterance=utterance,
-                                     page_size=page_size, **kwargs),
+        dialogue_pb2.ConverseRequest(
+            session_id=session_id, user_id=user_id, utterance=utterance, page_size=page_size, **kwargs
+        ),
         timeout=30,
     )
 

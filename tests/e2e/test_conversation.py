@@ -138,7 +138,10 @@ def test_stateless_turn_is_answered_from_history_alone(gateway):
     assert "comedy" in r.state.constraints.exclude_categories
     assert "mv-pulp-fiction-1994" in r.state.rejected_item_ids
     assert "mv-pulp-fiction-1994" not in ids(r)
-    assert all(1990 <= y <= 1999 and "crime" in c for y, c in zip(years(r), (x.item.categories for x in r.recommendations)))
+    assert all(
+        1990 <= y <= 1999 and "crime" in c
+        for y, c in zip(years(r), (x.item.categories for x in r.recommendations))
+    )
 
 
 def test_get_session_returns_state_and_turns(gateway):

@@ -6,11 +6,10 @@ import time
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
 from convrec_kit.errors import error_info
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .helpers import A, say, turn
 
@@ -29,18 +28,25 @@ def expect(code, call, *, contains: str):
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
-@pytest.mark.parametrize("utterance, message", [
-    ("", "utterance is empty"),
-    ("   \n\t", "utterance is empty"),
-    ("a" * 5000, "the limit is 4096"),
-])
+@pytest.mark.parametrize(
+    "utterance, message",
+    [
+        ("", "utterance is empty"),
+        ("   \n\t", "utterance is empty"),
+        ("a" * 5000, "the limit is 4096"),
+    ],
+)
 def test_bad_utterances(gateway, utterance, message):
     expect(INVALID, lambda: say(gateway, utterance), contains=message)
 
 
 @pytest.mark.parametrize("page_size", [-1, 101])
 def test_page_size_out_of_range(gateway, page_size):
-    expect(INVALID, lambda: say(gateway, "a comedy", page_size=page_size), contains="page_size must be between 1 and 100")
+    expect(
+        INVALID,
+        lambda: say(gateway, "a comedy", page_size=page_size),
+        contains="page_size must be between 1 and 100",
+    )
 
 
 def test_min_above_max(gateway):
@@ -49,10 +55,16 @@ def test_min_above_max(gateway):
 
 
 def test_unknown_session(gateway):
-    expect(grpc.StatusCode.NOT_FOUND, lambda: say(gateway, "a comedy", session_id="no-such-session"),
-           contains="no session")
-    expect(grpc.StatusCode.NOT_FOUND, lambda: gateway.GetSession(
-        dialogue_pb2.GetSessionRequest(session_id="nope"), timeout=10), contains="no session")
+    expect(
+        grpc.StatusCode.NOT_FOUND,
+        lambda: say(gateway, "a comedy", session_id="no-such-session"),
+        contains="no session",
+    )
+    expect(
+        grpc.StatusCode.NOT_FOUND,
+        lambda: gateway.GetSession(dialogue_pb2.GetSessionRequest(session_id="nope"), timeout=10),
+        contains="no session",
+    )
 
 
 def test_malformed_history(gateway):
@@ -66,15 +78,33 @@ def test_malformed_history(gateway):
 
 def test_bad_feedback(gateway):
     def submit(*events, user_id="u-bad"):
-        return lambda: gateway.SubmitFeedback(dialogue_pb2.SubmitFeedbackRequest(user_id=user_id, events=events), timeout=10)
+        return lambda: gateway.SubmitFeedback(
+            dialogue_pb2.SubmitFeedbackRequest(user_id=user_id, events=events), timeout=10
+        )
 
-    expect(INVALID, submit(common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=99)), contains="unknown feedback type 99")
+    expect(
+        INVALID,
+        submit(common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=99)),
+        contains="unknown feedback type 99",
+    )
     expect(INVALID, submit(common_pb2.FeedbackEvent(item_id="", type=1)), contains="has no item_id")
-    expect(INVALID, submit(common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=1), user_id=""), contains="user_id")
-    expect(INVALID, submit(common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=common_pb2.FEEDBACK_TYPE_RATE, value=9)),
-           contains="rating must be between")
-    expect(grpc.StatusCode.NOT_FOUND, submit(common_pb2.FeedbackEvent(item_id="no-such-item", type=1)),
-           contains="unknown item ids: no-such-item")
+    expect(
+        INVALID,
+        submit(common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=1), user_id=""),
+        contains="user_id",
+    )
+    expect(
+        INVALID,
+        submit(
+            common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=common_pb2.FEEDBACK_TYPE_RATE, value=9)
+        ),
+        contains="rating must be between",
+    )
+    expect(
+        grpc.StatusCode.NOT_FOUND,
+        submit(common_pb2.FeedbackEvent(item_id="no-such-item", type=1)),
+        contains="unknown item ids: no-such-item",
+    )
 
 
 def test_service_stays_healthy_after_bad_input(cluster, gateway):
@@ -91,15 +121,22 @@ def test_downstream_outage_is_unavailable_then_recovers(cluster, gateway):
     cluster.stop_one("ranking")
     try:
         started = time.monotonic()
-        err = expect(grpc.StatusCode.UNAVAILABLE, lambda: say(gateway, "a thriller from the 90s"),
-                     contains="ranking service is unavailable")
+        err = expect(
+            grpc.StatusCode.UNAVAILABLE,
+            lambda: say(gateway, "a thriller from the 90s"),
+            contains="ranking service is unavailable",
+        )
         assert time.monotonic() - started < 5, "no hang past the turn budget"
         assert error_info(err).metadata["service"] == "ranking"
         deadline = time.time() + 10
         status = None
         with grpc.insecure_channel(cluster.address()) as channel:
             while time.time() < deadline:
-                status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5).status
+                status = (
+                    health_pb2_grpc.HealthStub(channel)
+                    .Check(health_pb2.HealthCheckRequest(), timeout=5)
+                    .status
+                )
                 if status == health_pb2.HealthCheckResponse.NOT_SERVING:
                     break
                 time.sleep(0.2)

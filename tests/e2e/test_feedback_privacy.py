@@ -15,17 +15,23 @@ FT = common_pb2
 
 
 def feedback(stub, user_id: str, *events, session_id: str = ""):
-    return stub.SubmitFeedback(dialogue_pb2.SubmitFeedbackRequest(
-        user_id=user_id, session_id=session_id,
-        events=[common_pb2.FeedbackEvent(item_id=i, type=t) for i, t in events]), timeout=10)
+    return stub.SubmitFeedback(
+        dialogue_pb2.SubmitFeedbackRequest(
+            user_id=user_id,
+            session_id=session_id,
+            events=[common_pb2.FeedbackEvent(item_id=i, type=t) for i, t in events],
+        ),
+        timeout=10,
+    )
 
 
 def test_api_feedback_changes_the_next_turn(gateway):
     user = "feedback-user-1"
     before = say(gateway, "a science fiction movie", user_id=user, page_size=10)
     disliked = ids(before)[0]
-    ack = feedback(gateway, user, ("mv-wall-e-2008", FT.FEEDBACK_TYPE_LIKE),
-                   (disliked, FT.FEEDBACK_TYPE_DISLIKE))
+    ack = feedback(
+        gateway, user, ("mv-wall-e-2008", FT.FEEDBACK_TYPE_LIKE), (disliked, FT.FEEDBACK_TYPE_DISLIKE)
+    )
     assert ack.accepted == 2
     after = say(gateway, "a science fiction movie", user_id=user, page_size=10)
     assert disliked not in ids(after)
@@ -41,7 +47,9 @@ def test_feedback_in_dialogue_is_stored_for_the_user(gateway):
     r = say(gateway, "I loved the first one", user_id=user, session_id=r.session_id)
     assert r.action == A.ACTION_ACKNOWLEDGE and liked in r.state.liked_item_ids
     fresh = say(gateway, "a fantasy movie", user_id=user, page_size=10)
-    assert any(c.name == "interest" and c.evidence == liked for rec in fresh.recommendations for c in rec.components)
+    assert any(
+        c.name == "interest" and c.evidence == liked for rec in fresh.recommendations for c in rec.components
+    )
 
 
 def test_acknowledged_feedback_survives_a_gateway_crash(cluster, gateway):
@@ -51,8 +59,11 @@ def test_acknowledged_feedback_survives_a_gateway_crash(cluster, gateway):
     cluster.start_one("gateway")
     cluster.wait("gateway")
     r = say(gateway, "a crime movie", user_id=user, page_size=10)
-    assert any(c.name == "interest" and c.evidence == "mv-the-godfather-1972"
-               for rec in r.recommendations for c in rec.components)
+    assert any(
+        c.name == "interest" and c.evidence == "mv-the-godfather-1972"
+        for rec in r.recommendations
+        for c in rec.components
+    )
 
 
 def test_delete_user_data_erases_everything(gateway):
@@ -71,14 +82,22 @@ def test_logs_hold_no_utterances_or_user_ids(cluster, gateway):
     for name in ("gateway", "intent", "retrieval", "ranking"):
         text = cluster.log_path(name).read_text()
         assert secret_user not in text and "penguins" not in text, name
-    lines = [json.loads(line) for line in cluster.log_path("gateway").read_text().splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line)
+        for line in cluster.log_path("gateway").read_text().splitlines()
+        if line.startswith("{")
+    ]
     assert any(line.get("event") == "listening" for line in lines)
 
 
 def test_metrics_are_exposed(cluster, gateway):
     say(gateway, "a comedy")
-    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.metrics_ports['gateway']}/metrics", timeout=5) as reply:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{cluster.metrics_ports['gateway']}/metrics", timeout=5
+    ) as reply:
         body = reply.read().decode()
     assert 'convrec_rpc_latency_seconds_count{code="OK",method="Converse",service="gateway"}' in body
-    with urllib.request.urlopen(f"http://127.0.0.1:{cluster.metrics_ports['intent']}/metrics", timeout=5) as reply:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{cluster.metrics_ports['intent']}/metrics", timeout=5
+    ) as reply:
         assert "convrec_model_forward_seconds" in reply.read().decode()

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from convrec_kit.settings import REPO_ROOT
 
 GRPCURL = Path(sys.executable).parent / "grpcurl"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from convrec_intent.constraints import Extraction, extract
 
 NOW = 2025

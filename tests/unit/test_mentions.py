@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from convrec_intent.mentions import PeopleLinker, TitleLinker
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from convrec.common.v1 import common_pb2
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
 from convrec_retrieval.engine import FusionWeights, RetrievalEngine
@@ -27,7 +26,10 @@ def space_vector(encoder):
 
 def people(item):
     return {
-        n.strip() for key in ("director", "cast", "author") for n in item.attributes.get(key, "").split(",") if n.strip()
+        n.strip()
+        for key in ("director", "cast", "author")
+        for n in item.attributes.get(key, "").split(",")
+        if n.strip()
     }
 
 

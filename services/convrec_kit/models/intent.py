@@ -17,8 +17,16 @@ from torch import nn
 from .minilm import DIMENSION, MiniLMEncoder
 
 LABELS = (
-    "RECOMMEND", "REFINE", "FEEDBACK_POSITIVE", "FEEDBACK_NEGATIVE", "ASK_EXPLANATION",
-    "ASK_DETAILS", "GREETING", "GOODBYE", "CHITCHAT", "OUT_OF_SCOPE",
+    "RECOMMEND",
+    "REFINE",
+    "FEEDBACK_POSITIVE",
+    "FEEDBACK_NEGATIVE",
+    "ASK_EXPLANATION",
+    "ASK_DETAILS",
+    "GREETING",
+    "GOODBYE",
+    "CHITCHAT",
+    "OUT_OF_SCOPE",
 )
 NGRAM_DIM = 16384
 # Sentence embeddings are weighted over the n-grams (both are unit vectors).
@@ -58,8 +66,13 @@ class IntentHead(nn.Module):
 def save_head(head: IntentHead, directory: Path, manifest: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, directory / "head.safetensors")
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "labels": list(LABELS),
-                "ngram_dim": NGRAM_DIM, "hidden": HIDDEN}
+    manifest = {
+        **manifest,
+        "format_version": FORMAT_VERSION,
+        "labels": list(LABELS),
+        "ngram_dim": NGRAM_DIM,
+        "hidden": HIDDEN,
+    }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
