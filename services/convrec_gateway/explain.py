@@ -69,7 +69,7 @@ def _facts(item: common_pb2.Item, wanted: Wanted, lang: str) -> list[str]:
     facts = []
     for name, (low, high) in sorted(wanted.ranges.items()):
         value = item.numeric.get(name)
-        if value is None:
+        if value is None or (low is not None and value < low) or (high is not None and value > high):
             continue
         if name == "year":
             bound = (
@@ -101,7 +101,7 @@ def _facts(item: common_pb2.Item, wanted: Wanted, lang: str) -> list[str]:
                 if zh
                 else f"it {_ROLE_EN[role]} {person}, as you asked"
             )
-    if wanted.exclude:
+    if wanted.exclude and not set(wanted.exclude) & set(item.categories):
         shown = [category_zh(c) if zh else c for c in wanted.exclude]
         facts.append(f"不含您排除的{'、'.join(shown)}" if zh else f"it is not {' or '.join(shown)}")
     return facts
@@ -144,12 +144,16 @@ def explain(
     reasons += _facts(item, wanted, lang)
     if not reasons:
         top = max(components, key=lambda c: c.value * c.weight, default=None)
-        if top is None:
-            return ""
+        if top is not None and top.value * top.weight > 0:
+            return (
+                f"综合得分最高的一项是{top.name}（{top.value:.2f}）"
+                if lang == "zh"
+                else f"its strongest signal is {top.name} ({top.value:.2f})"
+            )
         return (
-            f"综合得分最高的一项是{top.name}（{top.value:.2f}）"
+            "没有特别突出的理由：它符合您的筛选条件，综合得分不高。"
             if lang == "zh"
-            else f"its strongest signal is {top.name} ({top.value:.2f})"
+            else "No signal stands out for this one; it passes your filters with a modest score."
         )
     if lang == "zh":
         return "推荐理由：" + "；".join(reasons) + "。"

@@ -78,7 +78,9 @@ def _negated_en(text: str, start: int, end: int, previous_negated_end: int | Non
     before = text[max(0, start - 40) : start]
     words = before.split()
     window = " ".join(words[-4:])
-    clause = re.split(r"[.;!?]| but | though ", window)[-1]
+    if re.search(r"(anything but|other than|except|excluding)\s*$", window):
+        return True
+    clause = re.split(r"[.;!?,]| but | though | and | or ", f" {window} ")[-1]
     if _NEG_EN.search(clause):
         return True
     if previous_negated_end is not None and _CHAIN_EN.match(text[previous_negated_end:start]):
@@ -139,7 +141,8 @@ def _year_rules() -> list[tuple[re.Pattern, callable]]:
         ),
         (rf"{_YEAR}\s*(?:-|–|~|到|至)\s*{_YEAR}(?:年)?", lambda m, now: (int(m[1]), int(m[2]))),
         (rf"(?:after|post|later than|newer than)\s*-?\s*{_YEAR}", lambda m, now: (int(m[1]) + 1, None)),
-        (rf"(?:since|from|starting)\s+{_YEAR}(?:\s+on(?:wards?)?)?", lambda m, now: (int(m[1]), None)),
+        (rf"(?:since|starting(?:\s+(?:from|in))?)\s+{_YEAR}(?:\s+on(?:wards?)?)?", lambda m, now: (int(m[1]), None)),
+        (rf"from\s+{_YEAR}\s+on(?:wards?)?", lambda m, now: (int(m[1]), None)),
         (rf"{_YEAR}\s*(?:or later|and later|onwards?|or newer|\+)", lambda m, now: (int(m[1]), None)),
         (rf"(?:before|pre|earlier than|older than)\s*-?\s*{_YEAR}", lambda m, now: (None, int(m[1]) - 1)),
         (rf"(?:until|up to|through)\s+{_YEAR}", lambda m, now: (None, int(m[1]))),
@@ -306,8 +309,9 @@ def _simple_lookups(text: str, language: str, out: Extraction) -> None:
         if any(c in text for c in cues) and name not in out.detail_fields:
             out.detail_fields.append(name)
     for phrase, adj in {**lx.ADJUST_EN, **lx.ADJUST_ZH}.items():
-        if _word_pattern(phrase).search(text) and adj not in out.adjustments:
-            out.adjustments.append(adj)
+        for m in _word_pattern(phrase).finditer(text):
+            if not _overlaps(m.span(), out.spans) and adj not in out.adjustments:
+                out.adjustments.append(adj)
     _ordinal(text, out)
 
 

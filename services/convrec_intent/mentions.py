@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import STOPWORDS, fold, normalize_title
 
-_TOKEN = re.compile(r"[\w\u3400-\u9fff]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"[\w\u3400-\u9fff]+(?:['\u2019][a-z]+)?|&")
 _CUE_BEFORE = re.compile(
     r"(?:like|as|than|seen|watched|saw|loved|liked|enjoyed|read|about|hated|love|watch|"
     r"看了|看过|喜欢|类似|像)\s*[\"'“《]?\s*$"
@@ -33,8 +33,13 @@ class TitleLinker:
         self._catalog = catalog
         self._en: dict[str, list[str]] = {}
         self._zh: dict[str, list[str]] = {}
+        # (article, key) of titles that begin with an article: "the matrix" -> ("the", "matrix").
+        self._articles: set[tuple[str, str]] = set()
         for item in catalog.items:
             names = {normalize_title(item.title)}
+            first = fold(item.title).split(" ", 1)[0]
+            if first in ("the", "a", "an"):
+                self._articles.add((first, normalize_title(item.title)))
             if ":" in item.title:
                 names.add(normalize_title(item.title.split(":")[0]))
             for name in names:
@@ -101,6 +106,9 @@ class TitleLinker:
                 key = normalize_title(" ".join(words))
                 if key not in self._en or any(start < e and s < end for s, e in taken):
                     continue
+                article = folded[i]
+                if n > 1 and article in ("the", "a", "an") and (article, key) not in self._articles:
+                    continue  # "an alien invasion" is not the title "Alien"
                 if not self._plausible(text, tokens[i : i + n], key, start):
                     continue
                 item_id, conf = self._choose(self._en[key], text)
@@ -117,6 +125,7 @@ class TitleLinker:
         """Titles made of common words must look like names: capitalised, quoted or cued."""
         words = key.split()
         common = all(w in STOPWORDS or len(w) <= 3 for w in words)
+        typed = len(tokens)  # as written, before "the" is dropped
         if len(words) >= 3 and not common:
             return True
         capitalised = all(t[0][:1].isupper() or not t[0][:1].isalpha() for t in tokens)
@@ -124,7 +133,7 @@ class TitleLinker:
         cued = bool(_CUE_BEFORE.search(text[:start].lower()))
         if common:
             return (capitalised and start > 0) or quoted or cued
-        return capitalised or quoted or cued or len(words) >= 2
+        return capitalised or quoted or cued or typed >= 2
 
 
 class PeopleLinker:

@@ -42,11 +42,11 @@ def fold(text: str) -> str:
 def normalize_title(title: str) -> str:
     """'The Matrix (1999)' and 'matrix' both become 'matrix'."""
     text = fold(title)
-    text = re.sub(r"\(\s*\d{4}\s*\)\s*$", "", text)
-    text = text.replace("&", " and ")
+    text = re.sub(r"\(\s*\d{4}\s*\)\s*$", "", text).strip()
+    text = re.sub(r",\s*(the|a|an)$", "", text)
+    text = text.replace("&", " and ").replace("'", "").replace("\u2019", "")
     text = _NON_WORD.sub(" ", text).strip()
     text = re.sub(r"^(the|a|an) ", "", text)
-    text = re.sub(r", (the|a|an)$", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

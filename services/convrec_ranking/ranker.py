@@ -183,7 +183,7 @@ class Ranker:
                         name="diversity",
                         value=-float(penalty[best]),
                         weight=self.weights.diversity,
-                        evidence=rows[closest[best]][1],
+                        evidence=rows[closest[best]][1] if closest[best] >= 0 else "",
                     ),
                 ]
             chosen.append(common_pb2.ScoredItem(item_id=item_id, score=float(score[best]), components=parts))

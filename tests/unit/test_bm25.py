@@ -9,8 +9,8 @@ import pytest
 from convrec_retrieval.bm25 import BM25Index
 
 DOCS = [
-    "the cat sat on the mat",               # cat, sat, mat
-    "dogs and cats",                        # dog, cat
+    "the cat sat on the mat",  # cat, sat, mat
+    "dogs and cats",  # dog, cat
     "a story about space travel and aliens",  # story, space, travel, alien
     "cat cat cat cat cat cat cat cat cat",  # 9 x cat
     "",

@@ -94,7 +94,8 @@ def test_range_on_unknown_field_matches_nothing(filters):
 
 def test_price_range_with_domain(filters, catalog):
     c = common_pb2.Constraints(
-        domain="book", include_categories=["economics"],
+        domain="book",
+        include_categories=["economics"],
         ranges=[common_pb2.NumericRange(field="price", min=100, max=200)],
     )
     items = selected(catalog, filters.mask(c, []))
@@ -108,8 +109,11 @@ def test_people_substring_case_insensitive(filters, catalog):
     c = common_pb2.Constraints(people=["frank capra"])
     items = selected(catalog, filters.mask(c, []))
     assert "mv-it-happened-one-night-1934" in [i.item_id for i in items]
-    assert all("frank capra" in i.attributes.get("director", "").lower()
-               or "frank capra" in i.attributes.get("cast", "").lower() for i in items)
+    assert all(
+        "frank capra" in i.attributes.get("director", "").lower()
+        or "frank capra" in i.attributes.get("cast", "").lower()
+        for i in items
+    )
 
 
 def test_people_any_of(filters, catalog):

@@ -33,12 +33,6 @@ def test_case_punctuation_and_missing_year(linker, text):
     assert ids(linker, text) == ["mv-the-matrix-1999"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: TitleLinker._plausible counts the words left after normalize_title drops the typed "
-    "article, so a bare lower-case 'the matrix' (two typed words) is rejected as a single common-looking "
-    "word; it links only when capitalised or after a cue",
-    strict=True,
-)
 def test_bare_lower_case_title_with_article(linker):
     assert ids(linker, "the matrix") == ["mv-the-matrix-1999"]
 
@@ -114,21 +108,10 @@ def test_ambiguous_title_year_disambiguates(linker):
     assert m.confidence == 0.5
 
 
-@pytest.mark.xfail(
-    reason="BUG: TitleLinker._link_en tokenises with [\\w...]+ so '&' is dropped and the key becomes "
-    "'pride prejudice', while normalize_title indexes 'Pride & Prejudice' as 'pride and prejudice': "
-    "the exact catalog title is never linked",
-    strict=True,
-)
 def test_ampersand_title_is_linked(linker):
     assert ids(linker, "I loved Pride & Prejudice") == ["mv-pride-prejudice-2005"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: normalize_title turns an apostrophe into a space ('schindler s list'), so the same "
-    "title typed without the apostrophe ('Schindlers List') never matches",
-    strict=True,
-)
 def test_title_without_apostrophe_is_linked(linker):
     assert ids(linker, "I loved Schindlers List") == ["mv-schindler-s-list-1993"]
 

@@ -34,9 +34,21 @@ def items(field, values):
 
 
 def test_first_turn_fills_an_empty_state():
-    w = merge(Wanted(), parse(RECOMMEND, include_categories=["horror"], domain="movie", mood="scary",
-                              ranges=[rng("year", 1990, 1999)], keywords=["space"],
-                              seed_item_ids=["mv-alien-1979"], people=["Ridley Scott"]), "", [])
+    w = merge(
+        Wanted(),
+        parse(
+            RECOMMEND,
+            include_categories=["horror"],
+            domain="movie",
+            mood="scary",
+            ranges=[rng("year", 1990, 1999)],
+            keywords=["space"],
+            seed_item_ids=["mv-alien-1979"],
+            people=["Ridley Scott"],
+        ),
+        "",
+        [],
+    )
     assert w.include == ["horror"]
     assert w.domain == "movie"
     assert w.mood == "scary"
@@ -111,8 +123,16 @@ def test_conflicting_bound_is_dropped():
 
 
 def test_domain_change_resets_the_request():
-    w = Wanted(include=["horror"], exclude=["comedy"], ranges={"year": [1990, 1999]},
-               keywords=["space"], seeds=["mv-alien-1979"], mood="scary", domain="movie", people=["X Y"])
+    w = Wanted(
+        include=["horror"],
+        exclude=["comedy"],
+        ranges={"year": [1990, 1999]},
+        keywords=["space"],
+        seeds=["mv-alien-1979"],
+        mood="scary",
+        domain="movie",
+        people=["X Y"],
+    )
     w = merge(w, parse(RECOMMEND, domain="book", include_categories=["economics"]), "an economics book", [])
     assert w == Wanted(include=["economics"], domain="book")
 
@@ -145,8 +165,10 @@ def test_newer_drops_a_conflicting_upper_bound():
 
 
 def test_cheaper_uses_cny_price_first_then_usd():
-    shown = [common_pb2.Item(item_id=f"b{i}", title="b", numeric={"price": p, "price_usd": p / 7})
-             for i, p in enumerate([100.0, 200.0, 300.0])]
+    shown = [
+        common_pb2.Item(item_id=f"b{i}", title="b", numeric={"price": p, "price_usd": p / 7})
+        for i, p in enumerate([100.0, 200.0, 300.0])
+    ]
     w = merge(Wanted(domain="book"), parse(adjustments=[("price", -1)]), "cheaper", shown)
     assert w.ranges == {"price": [None, 199.99]}
     usd_only = items("price_usd", [10.0, 30.0])
@@ -184,10 +206,27 @@ def test_seeds_replace_unless_additive():
 
 
 def test_empty_turn_keeps_everything():
-    before = Wanted(include=["horror"], exclude=["comedy"], ranges={"year": [1990, 1999]},
-                    keywords=["space"], seeds=["s"], mood="dark", domain="movie", people=["P Q"])
-    after = merge(Wanted(**{k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-                             for k, v in before.__dict__.items()}), parse(), "ok", [])
+    before = Wanted(
+        include=["horror"],
+        exclude=["comedy"],
+        ranges={"year": [1990, 1999]},
+        keywords=["space"],
+        seeds=["s"],
+        mood="dark",
+        domain="movie",
+        people=["P Q"],
+    )
+    after = merge(
+        Wanted(
+            **{
+                k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                for k, v in before.__dict__.items()
+            }
+        ),
+        parse(),
+        "ok",
+        [],
+    )
     assert after == before
 
 

@@ -33,11 +33,15 @@ def context(when: dt.datetime = NOW, device: str = "desktop") -> common_pb2.Cont
 
 def candidates(*item_ids: str, dense: float = 0.5) -> list[common_pb2.ScoredItem]:
     return [
-        common_pb2.ScoredItem(item_id=i, score=1.0, components=[
-            common_pb2.ScoreComponent(name="dense", value=dense, weight=0.45),
-            common_pb2.ScoreComponent(name="prior", value=0.9, weight=0.15),
-            common_pb2.ScoreComponent(name="history", value=0.9, weight=0.25, evidence="x"),
-        ])
+        common_pb2.ScoredItem(
+            item_id=i,
+            score=1.0,
+            components=[
+                common_pb2.ScoreComponent(name="dense", value=dense, weight=0.45),
+                common_pb2.ScoreComponent(name="prior", value=0.9, weight=0.15),
+                common_pb2.ScoreComponent(name="history", value=0.9, weight=0.25, evidence="x"),
+            ],
+        )
         for i in item_ids
     ]
 
@@ -91,8 +95,13 @@ def test_pass_through_components_and_no_history(ranker):
 
 def test_liked_item_raises_similar_items(ranker):
     base = ranker.rank(candidates(*CANDS), [], context(), common_pb2.Constraints(), 4)
-    liked = ranker.rank(candidates(*CANDS), [event("mv-toy-story-1995", FT.FEEDBACK_TYPE_LIKE, 1)],
-                        context(), common_pb2.Constraints(), 4)
+    liked = ranker.rank(
+        candidates(*CANDS),
+        [event("mv-toy-story-1995", FT.FEEDBACK_TYPE_LIKE, 1)],
+        context(),
+        common_pb2.Constraints(),
+        4,
+    )
     assert [s.item_id for s in base][0] != "mv-toy-story-2-1999"
     assert liked[0].item_id == "mv-toy-story-2-1999"
     interest = comp(liked[0], "interest")
@@ -113,8 +122,9 @@ def test_recent_like_counts_more_than_old_like(ranker):
     values = {s.item_id: comp(s, "interest").value for s in out}
     w_recent, w_old = 0.5 ** (1 / 30), 0.5 ** (90 / 30)
     for item_id in (near_alien, near_toy):
-        expected = (sim(ranker, item_id, "mv-alien-1979") * w_recent
-                    + sim(ranker, item_id, "mv-toy-story-1995") * w_old) / (w_recent + w_old)
+        expected = (
+            sim(ranker, item_id, "mv-alien-1979") * w_recent + sim(ranker, item_id, "mv-toy-story-1995") * w_old
+        ) / (w_recent + w_old)
         assert values[item_id] == pytest.approx(expected, abs=1e-5)
     assert values[near_alien] > values[near_toy]
     assert comp(out[0], "interest").evidence in ("mv-alien-1979", "mv-toy-story-1995")
@@ -136,8 +146,10 @@ def test_half_life_is_thirty_days(ranker):
         event("mv-toy-story-1995", FT.FEEDBACK_TYPE_LIKE, days_ago=30),
     ]
     [s] = ranker.rank(candidates("mv-casablanca-1942"), history, context(), common_pb2.Constraints(), 1)
-    expected = (sim(ranker, "mv-casablanca-1942", "mv-alien-1979") * 1.0
-                + sim(ranker, "mv-casablanca-1942", "mv-toy-story-1995") * 0.5) / 1.5
+    expected = (
+        sim(ranker, "mv-casablanca-1942", "mv-alien-1979") * 1.0
+        + sim(ranker, "mv-casablanca-1942", "mv-toy-story-1995") * 0.5
+    ) / 1.5
     assert comp(s, "interest").value == pytest.approx(expected, abs=1e-5)
 
 
@@ -145,8 +157,13 @@ def test_disliked_similar_items_are_pushed_down(ranker):
     cands = ("mv-aliens-1986", "mv-the-notebook-2004")
     base = ranker.rank(candidates(*cands), [], context(), common_pb2.Constraints(), 2)
     assert base[0].item_id == "mv-aliens-1986"
-    out = ranker.rank(candidates(*cands), [event("mv-alien-1979", FT.FEEDBACK_TYPE_DISLIKE, 1)],
-                      context(), common_pb2.Constraints(), 2)
+    out = ranker.rank(
+        candidates(*cands),
+        [event("mv-alien-1979", FT.FEEDBACK_TYPE_DISLIKE, 1)],
+        context(),
+        common_pb2.Constraints(),
+        2,
+    )
     assert [s.item_id for s in out] == ["mv-the-notebook-2004", "mv-aliens-1986"]
     aliens = next(s for s in out if s.item_id == "mv-aliens-1986")
     interest = comp(aliens, "interest")
@@ -183,8 +200,11 @@ def test_diversity_component_from_the_second_item(ranker):
 def test_diversity_demotes_a_near_duplicate(ranker):
     # Alien: Covenant has a better base score than The Notebook, but it is a near duplicate
     # of Aliens (cos 0.71 vs 0.43), so the greedy re-ranking picks The Notebook second.
-    cands = (candidates("mv-aliens-1986", dense=1.0) + candidates("mv-alien-covenant-2017", dense=0.59)
-             + candidates("mv-the-notebook-2004", dense=0.5))
+    cands = (
+        candidates("mv-aliens-1986", dense=1.0)
+        + candidates("mv-alien-covenant-2017", dense=0.59)
+        + candidates("mv-the-notebook-2004", dense=0.5)
+    )
     out = ranker.rank(cands, [], context(), common_pb2.Constraints(), 3)
     base = {s.item_id: sum(c.value * c.weight for c in s.components if c.name != "diversity") for s in out}
     assert base["mv-alien-covenant-2017"] > base["mv-the-notebook-2004"]
@@ -194,17 +214,13 @@ def test_diversity_demotes_a_near_duplicate(ranker):
     assert_additive(out)
 
 
-@pytest.mark.xfail(
-    reason="BUG: Ranker._diversify starts `closest` at -1 and only updates it when a similarity is > 0, "
-    "so an item with no positive similarity to the earlier picks gets evidence rows[-1] (the last "
-    "candidate, which may not have been picked): [Alien, Wealth of Nations, Casablanca] gives the "
-    "2nd pick diversity evidence 'mv-casablanca-1942'",
-    strict=True,
-)
 def test_diversity_evidence_is_always_an_earlier_pick(ranker):
     # a book has a negative cosine to Alien, so its penalty is 0
-    cands = (candidates("mv-alien-1979", dense=1.0) + candidates("bk-the-wealth-of-nations", dense=0.5)
-             + candidates("mv-casablanca-1942", dense=0.0))
+    cands = (
+        candidates("mv-alien-1979", dense=1.0)
+        + candidates("bk-the-wealth-of-nations", dense=0.5)
+        + candidates("mv-casablanca-1942", dense=0.0)
+    )
     out = ranker.rank(cands, [], context(), common_pb2.Constraints(), 3)
     assert [s.item_id for s in out] == ["mv-alien-1979", "bk-the-wealth-of-nations", "mv-casablanca-1942"]
     d = comp(out[1], "diversity")
@@ -228,8 +244,13 @@ def test_category_and_mood_component(ranker):
 
 def test_late_night_context(ranker):
     late = dt.datetime(2025, 6, 11, 23, 0, tzinfo=dt.UTC)  # a Wednesday
-    out = ranker.rank(candidates("mv-toy-story-2-1999", "mv-the-godfather-1972", "mv-the-notebook-2004"),
-                      [], context(late), common_pb2.Constraints(), 3)
+    out = ranker.rank(
+        candidates("mv-toy-story-2-1999", "mv-the-godfather-1972", "mv-the-notebook-2004"),
+        [],
+        context(late),
+        common_pb2.Constraints(),
+        3,
+    )
     by_id = {s.item_id: s for s in out}
     short = comp(by_id["mv-toy-story-2-1999"], "context")
     assert (short.value, short.weight) == (1.0, W.context)

@@ -68,7 +68,9 @@ def test_filters_are_respected(engine, catalog, space_vector):
     )
     results, total = engine.retrieve(space_vector, "space", constraints, [], [], 20)
     expected_total = sum(
-        "movie" in i.categories and "science fiction" in i.categories and "horror" not in i.categories
+        "movie" in i.categories
+        and "science fiction" in i.categories
+        and "horror" not in i.categories
         and 2000 <= i.numeric["year"] <= 2020
         for i in catalog.items
     )

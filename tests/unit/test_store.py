@@ -65,8 +65,9 @@ async def test_save_persists_state_and_bumps_version(store):
 
 async def test_turns_are_appended_in_order(store):
     session = await store.create_session("")
-    await store.save_session(session, [common_pb2.Turn(role=USER, text="hi"),
-                                       common_pb2.Turn(role=ASSISTANT, text="hello")])
+    await store.save_session(
+        session, [common_pb2.Turn(role=USER, text="hi"), common_pb2.Turn(role=ASSISTANT, text="hello")]
+    )
     await store.save_session(session, [common_pb2.Turn(role=USER, text="a comedy")])
     turns = await store.session_turns(session.session_id)
     assert [(t.role, t.text) for t in turns] == [(USER, "hi"), (ASSISTANT, "hello"), (USER, "a comedy")]
@@ -115,7 +116,8 @@ async def test_events_round_trip_in_timestamp_order(store):
     assert [e.type for e in out] == [FT.FEEDBACK_TYPE_LIKE, FT.FEEDBACK_TYPE_RATE, FT.FEEDBACK_TYPE_DISLIKE]
     assert out[1].value == 4.0
     assert [e.timestamp.ToNanoseconds() / 1e9 for e in out] == pytest.approx(
-        [1_700_000_100, 1_700_000_200.5, 1_700_000_300], abs=1e-6)
+        [1_700_000_100, 1_700_000_200.5, 1_700_000_300], abs=1e-6
+    )
 
 
 async def test_events_limit_keeps_the_most_recent(store):
@@ -193,10 +195,23 @@ async def test_delete_user_removes_only_that_users_data(tmp_path):
 
 
 def test_session_json_round_trip():
-    s = Session(session_id="s", user_id="u", wanted=Wanted(include=["动作"], ranges={"year": [None, 2000]}),
-                shown=["a"], version=3, language="zh")
-    s.remember_scores([common_pb2.ScoredItem(item_id="a", score=0.5, components=[
-        common_pb2.ScoreComponent(name="dense", value=1.0, weight=0.5, evidence="e")])])
+    s = Session(
+        session_id="s",
+        user_id="u",
+        wanted=Wanted(include=["动作"], ranges={"year": [None, 2000]}),
+        shown=["a"],
+        version=3,
+        language="zh",
+    )
+    s.remember_scores(
+        [
+            common_pb2.ScoredItem(
+                item_id="a",
+                score=0.5,
+                components=[common_pb2.ScoreComponent(name="dense", value=1.0, weight=0.5, evidence="e")],
+            )
+        ]
+    )
     back = Session.from_json("s", "u", 3, s.to_json())
     assert back == s
     score, [c] = back.components_of("a")

@@ -54,11 +54,6 @@ def test_normalize_title(title, expected):
     assert normalize_title(title) == expected
 
 
-@pytest.mark.xfail(
-    reason="BUG: normalize_title strips punctuation (_NON_WORD) before the ', (the|a|an)$' rule runs, "
-    "so a trailing article is never removed: 'Matrix, The' -> 'matrix the' instead of 'matrix'",
-    strict=True,
-)
 def test_normalize_title_trailing_article():
     assert normalize_title("Matrix, The") == "matrix"
 

@@ -51,11 +51,15 @@ def test_custom_field_name():
 
 
 def test_valid_constraints_pass():
-    check_constraints(common_pb2.Constraints(ranges=[
-        common_pb2.NumericRange(field="year", min=1990, max=1990),
-        common_pb2.NumericRange(field="price", max=10),
-        common_pb2.NumericRange(field="rating", min=7),
-    ]))
+    check_constraints(
+        common_pb2.Constraints(
+            ranges=[
+                common_pb2.NumericRange(field="year", min=1990, max=1990),
+                common_pb2.NumericRange(field="price", max=10),
+                common_pb2.NumericRange(field="rating", min=7),
+            ]
+        )
+    )
 
 
 def test_min_above_max():
