@@ -6,9 +6,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 PROTOS := $(shell find protos -name '*.proto')
+# MODE=embedded (default: models in process) or MODE=triton (models on a local tritonserver).
+MODE   ?= embedded
+TRITON_FLAG := $(if $(filter triton,$(MODE)),--with-triton,)
 STUBS  := services/convrec/.generated
 
-.PHONY: setup proto build run test bench lint chat demo clean
+.PHONY: setup proto build run triton test bench lint chat demo clean
 
 setup: $(VENV)/.installed $(STUBS)
 
@@ -35,7 +38,11 @@ run: build
 	@echo "In another terminal: make chat, make demo, or"
 	@echo "  $(BIN)/grpcurl -plaintext -d '{\"utterance\": \"a funny movie from the 90s\"}' 127.0.0.1:50051 convrec.dialogue.v1.DialogueService/Converse"
 	@echo "Metrics: http://127.0.0.1:9151/metrics (gateway) ... 9154. Stop with Ctrl-C."
-	exec $(BIN)/convrec serve all
+	exec $(BIN)/convrec serve all $(TRITON_FLAG)
+
+# Triton Inference Server (bundled by nvidia-pytriton) on 127.0.0.1:8001 with model_repository/.
+triton: build
+	exec $(BIN)/convrec triton
 
 chat: setup
 	$(BIN)/convrec chat
@@ -47,7 +54,7 @@ test: build
 	$(BIN)/pytest -q
 
 bench: build
-	$(PY) -m convrec_cli.bench_run
+	$(PY) -m convrec_cli.bench_run --mode $(MODE)
 
 lint: setup
 	$(BIN)/ruff check services tests

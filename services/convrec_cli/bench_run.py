@@ -1,27 +1,79 @@
-"""`make bench`: start the services on free ports, benchmark them, stop them."""
+"""`make bench [MODE=triton]`: start the services on free ports, benchmark, stop.
+
+MODE=triton benchmarks the embedded services and the services on a local tritonserver in
+the same run, and reads the batch sizes Triton formed from its metrics endpoint."""
 
 from __future__ import annotations
 
-import sys
+import argparse
+import re
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from .bench import run_bench
-from .launcher import Cluster
+from .launcher import Cluster, free_port
+from .triton import TritonServer
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    levels = [int(x) for x in (argv[0] if argv else "1,8").split(",")]
-    conversations = int(argv[1]) if len(argv) > 1 else 12
+def triton_batches(metrics_port: int) -> dict[str, tuple[float, float]]:
+    """Per model: (requests, executions) so far; requests / executions = mean batch size."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    out: dict[str, list[float]] = {}
+    for name, index in (("nv_inference_request_success", 0), ("nv_inference_exec_count", 1)):
+        for model, value in re.findall(rf'^{name}{{model="([^"]+)",[^}}]*}} (\S+)', text, re.M):
+            out.setdefault(model, [0.0, 0.0])[index] += float(value)
+    return {m: (v[0], v[1]) for m, v in out.items()}
+
+
+def run_cluster(workdir: Path, levels, conversations, extra_env=None) -> list[dict]:
+    cluster = Cluster(workdir, extra_env=extra_env or {})
+    try:
+        cluster.start()
+        return run_bench(cluster.address(), levels, conversations, cluster.metrics_ports, cluster.pids())
+    finally:
+        cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--mode", choices=["embedded", "triton"], default="embedded")
+    parser.add_argument("--clients", default=None, help="default 1,8 (embedded) or 1,8,32 (triton)")
+    parser.add_argument("--conversations", type=int, default=12)
+    args = parser.parse_args()
+    levels = [int(x) for x in (args.clients or ("1,8,32" if args.mode == "triton" else "1,8")).split(",")]
     with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
-        cluster = Cluster(Path(tmp))
+        root = Path(tmp)
+        print(f"== embedded: {args.conversations} conversations per client at {levels} clients")
+        embedded = run_cluster(root / "embedded", levels, args.conversations)
+        if args.mode == "embedded":
+            return
+        from convrec_kit.settings import CommonSettings
+
+        settings = CommonSettings()
+        server = TritonServer(root / "triton", settings.artifacts_dir, free_port(), free_port(), free_port(),
+                              settings.triton_device, settings.torch_threads).start()
         try:
-            cluster.start()
-            print(f"services up; {conversations} conversations per client at {levels} clients")
-            run_bench(cluster.address(), levels, conversations, cluster.metrics_ports, cluster.pids())
+            server.wait_ready()
+            print(f"\n== triton ({settings.triton_device}) at {server.url}")
+            before = triton_batches(server.metrics_port)
+            env = {"CONVREC_MODEL_BACKEND": "triton", "CONVREC_TRITON_URL": server.url}
+            triton = run_cluster(root / "services-triton", levels, args.conversations, env)
+            after = triton_batches(server.metrics_port)
+            print("\nTriton batches over the whole triton run (requests / executions = mean batch):")
+            for model, (requests, executions) in sorted(after.items()):
+                r0, e0 = before.get(model, (0.0, 0.0))
+                mean = (requests - r0) / max(1.0, executions - e0)
+                print(f"  {model}: {requests - r0:.0f} requests in {executions - e0:.0f} executions, "
+                      f"mean batch {mean:.2f}")
         finally:
-            cluster.stop()
+            server.stop()
+        print("\nratios triton / embedded:")
+        print(f"{'clients':>7} {'p50':>7} {'p99':>7} {'turns/s':>8}")
+        for e, t in zip(embedded, triton, strict=True):
+            print(f"{e['clients']:>7} {t['p50_ms'] / e['p50_ms']:>7.2f} {t['p99_ms'] / e['p99_ms']:>7.2f} "
+                  f"{t['turns_per_s'] / e['turns_per_s']:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from convrec_kit import artifacts
+from convrec_kit.models import e5_convert
 from convrec_kit.models.minilm import MiniLMEncoder
 from convrec_kit.settings import REPO_ROOT
 
 DEMO_CATALOG = REPO_ROOT / "catalog" / "demo.jsonl"
 
 
-def build(artifacts_dir: Path, catalog_name: str, source: Path | None, force: bool = False) -> None:
+def build(
+    artifacts_dir: Path,
+    catalog_name: str,
+    source: Path | None,
+    force: bool = False,
+    popularity: Path | None = None,
+    co_occurrence: Path | None = None,
+) -> dict:
     from convrec_intent import train
     from convrec_retrieval.index_build import build_catalog
 
@@ -31,5 +40,9 @@ def build(artifacts_dir: Path, catalog_name: str, source: Path | None, force: bo
     out_dir = artifacts_dir / catalog_name
     if force and (out_dir / artifacts.MANIFEST_FILE).exists():
         (out_dir / artifacts.MANIFEST_FILE).unlink()
-    manifest = build_catalog(source, out_dir, encoder)
+    manifest = build_catalog(source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence)
     print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
+    started = time.perf_counter()
+    e5_convert.convert(artifacts_dir / e5_convert.E5_DIR)
+    print(f"multilingual-e5-small ready in {artifacts_dir / e5_convert.E5_DIR} ({time.perf_counter() - started:.1f} s)")
+    return manifest

@@ -17,9 +17,24 @@ def spawn(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     )
 
 
-def supervise() -> int:
-    """Starts every service; if one exits, stops the rest and exits with its code."""
-    procs = {name: spawn(name) for name in SERVICES}
+def supervise(with_triton: bool = False) -> int:
+    """Starts every service; if one exits, stops the rest and exits with its code.
+    With `with_triton`, a tritonserver is started first and the services use it."""
+    env = os.environ.copy()
+    triton = None
+    if with_triton:
+        from convrec_kit.settings import CommonSettings, load_settings
+
+        from .triton import TritonServer
+
+        settings = load_settings(CommonSettings)
+        port = int(settings.triton_url.rsplit(":", 1)[1])
+        triton = TritonServer(settings.artifacts_dir / "triton", settings.artifacts_dir, port, port - 1,
+                              port + 1, settings.triton_device, settings.torch_threads).start()
+        triton.wait_ready()
+        print(f"convrec: tritonserver ready on {triton.url}", file=sys.stderr)
+        env["CONVREC_MODEL_BACKEND"] = "triton"
+    procs = {name: spawn(name, env) for name in SERVICES}
     stopping = False
 
     def stop(*_):
@@ -46,4 +61,6 @@ def supervise() -> int:
             proc.wait(timeout=max(0.1, deadline - time.time()))
         except subprocess.TimeoutExpired:
             proc.kill()
+    if triton is not None:
+        triton.stop()
     return code

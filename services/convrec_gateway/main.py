@@ -11,7 +11,7 @@ from convrec.ranking.v1 import ranking_pb2_grpc
 from convrec.retrieval.v1 import retrieval_pb2_grpc
 from convrec_kit.channels import open_channel
 from convrec_kit.logs import configure_logging
-from convrec_kit.server import ServiceBinding, serve
+from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -51,14 +51,8 @@ async def run(settings: GatewaySettings) -> None:
     servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings)
 
     async def load(health) -> None:
-        """SERVING while every downstream service is; re-checked every second."""
-        serving = None
-        while True:
-            now = await _downstream_serving(channels)
-            if now != serving:
-                await health.set(now)
-                serving = now
-            await asyncio.sleep(1.0)
+        """SERVING while every downstream service is."""
+        await follow_readiness(health, lambda: _downstream_serving(channels))
 
     async def close() -> None:
         for channel in channels.values():

@@ -19,22 +19,21 @@ class IntentServicer(intent_pb2_grpc.IntentServiceServicer):
         self.parser: Parser | None = None
 
     async def Parse(self, request, context):
-        return (await self._parse([request], "utterance"))[0]
+        return (await self._parse([request], "utterance", context.time_remaining()))[0]
 
     async def BatchParse(self, request, context):
         if len(request.requests) > MAX_BATCH:
             raise invalid_argument(
                 "requests", f"at most {MAX_BATCH} texts per batch, got {len(request.requests)}"
             )
-        return intent_pb2.BatchParseResponse(
-            responses=await self._parse(request.requests, "requests.utterance")
-        )
+        responses = await self._parse(request.requests, "requests.utterance", context.time_remaining())
+        return intent_pb2.BatchParseResponse(responses=responses)
 
-    async def _parse(self, requests, field: str) -> list[intent_pb2.ParseResponse]:
+    async def _parse(self, requests, field: str, timeout: float | None) -> list[intent_pb2.ParseResponse]:
         if self.parser is None:
             raise not_ready("intent")
         texts = [check_utterance(r.utterance, self._max_bytes, field) for r in requests]
         if not texts:
             return []
-        probs = await self._classifier.predict(texts)
+        probs = await self._classifier.predict(texts, timeout)
         return [self.parser.parse(t, p, r.locale) for t, p, r in zip(texts, probs, requests)]

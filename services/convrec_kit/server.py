@@ -44,6 +44,22 @@ class HealthReporter:
             await self._servicer.set(name, status)
 
 
+async def follow_readiness(reporter: HealthReporter, check: Callable[[], Awaitable[bool]],
+                           interval: float = 1.0) -> None:
+    """Keeps the health status equal to `check()`, re-checked every `interval` seconds."""
+    serving = None
+    while True:
+        try:
+            now = await check()
+        except Exception:  # a failing check means not ready
+            now = False
+        if now != serving:
+            log.info("serving" if now else "not_serving")
+            await reporter.set(now)
+            serving = now
+        await asyncio.sleep(interval)
+
+
 async def serve(
     name: str,
     settings: CommonSettings,

@@ -24,6 +24,11 @@ class CommonSettings(BaseSettings):
     artifacts_dir: Path = REPO_ROOT / "artifacts"
     catalog: str = "demo"
     model_backend: Literal["embedded", "triton"] = "embedded"
+    # Triton's gRPC endpoint, for CONVREC_MODEL_BACKEND=triton.
+    triton_url: str = "127.0.0.1:8001"
+    triton_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Instance kind of the rendered model repository: cpu here, gpu in production.
+    triton_device: Literal["cpu", "gpu"] = "cpu"
     torch_threads: int = Field(default=1, ge=1, le=64)
     grace_seconds: float = Field(default=5.0, ge=0)
     # Largest request message accepted, in bytes.

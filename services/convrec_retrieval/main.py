@@ -6,8 +6,8 @@ import asyncio
 
 from convrec.retrieval.v1 import retrieval_pb2_grpc
 from convrec_kit.logs import configure_logging
-from convrec_kit.models.client import EmbeddedTextEncoder
-from convrec_kit.server import ServiceBinding, serve
+from convrec_kit.models.client import text_encoder
+from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
 from .engine import RetrievalEngine
@@ -16,15 +16,16 @@ from .settings import RetrievalSettings
 
 
 async def run(settings: RetrievalSettings) -> None:
-    encoder = EmbeddedTextEncoder(settings.torch_threads)
+    encoder = text_encoder(settings)
     servicer = RetrievalServicer(encoder, settings.max_query_bytes)
 
     async def load(health) -> None:
         engine = await asyncio.to_thread(RetrievalEngine, settings.catalog_dir)
         await encoder.load()
-        await encoder.encode(["warm up"])
+        if settings.model_backend == "embedded":
+            await encoder.encode(["warm up"])
         servicer.engine = engine
-        await health.set(True)
+        await follow_readiness(health, encoder.ready)
 
     await serve(
         "retrieval",

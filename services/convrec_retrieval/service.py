@@ -24,10 +24,10 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         # A dialogue re-sends its accumulated query every turn; its vector is kept.
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    async def _query_vector(self, query: str) -> np.ndarray:
+    async def _query_vector(self, query: str, timeout: float | None) -> np.ndarray:
         vector = self._vectors.get(query)
         if vector is None:
-            vector = (await self._encoder.encode([query]))[0]
+            vector = (await self._encoder.encode([query], timeout))[0]
             self._vectors[query] = vector
             if len(self._vectors) > QUERY_CACHE_SIZE:
                 self._vectors.popitem(last=False)
@@ -49,7 +49,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         if len(request.exclude_item_ids) > 10 * MAX_IDS or len(request.history_item_ids) > MAX_IDS:
             raise invalid_argument("exclude_item_ids", "too many item ids")
         query = request.query.strip()
-        vector = await self._query_vector(query) if query else None
+        vector = await self._query_vector(query, context.time_remaining()) if query else None
         lexical = " ".join([query, *request.constraints.keywords])
         candidates, total = engine.retrieve(
             vector,

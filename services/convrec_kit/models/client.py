@@ -20,13 +20,15 @@ class TextEncoder(Protocol):
     dimension: int
 
     async def load(self) -> None: ...
-    async def encode(self, texts: list[str]) -> np.ndarray: ...
+    async def ready(self) -> bool: ...
+    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray: ...
     async def close(self) -> None: ...
 
 
 class IntentClassifier(Protocol):
     async def load(self) -> None: ...
-    async def predict(self, texts: list[str]) -> np.ndarray: ...
+    async def ready(self) -> bool: ...
+    async def predict(self, texts: list[str], timeout: float | None = None) -> np.ndarray: ...
     async def close(self) -> None: ...
 
 
@@ -43,7 +45,10 @@ class EmbeddedTextEncoder:
         model = await asyncio.to_thread(MiniLMEncoder, None, self._threads)
         self._batcher = DynamicBatcher("text_encoder", model.encode)
 
-    async def encode(self, texts: list[str]) -> np.ndarray:
+    async def ready(self) -> bool:
+        return self._batcher is not None
+
+    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
         return await self._batcher.run(texts)
 
     async def close(self) -> None:
@@ -66,9 +71,30 @@ class EmbeddedIntentClassifier:
         model = await asyncio.to_thread(build)
         self._batcher = DynamicBatcher("intent_classifier", model.predict)
 
-    async def predict(self, texts: list[str]) -> np.ndarray:
+    async def ready(self) -> bool:
+        return self._batcher is not None
+
+    async def predict(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
         return await self._batcher.run(texts)
 
     async def close(self) -> None:
         if self._batcher:
             await self._batcher.close()
+
+
+def text_encoder(settings) -> TextEncoder:
+    """The text encoder for CONVREC_MODEL_BACKEND: in process, or on Triton."""
+    if settings.model_backend == "triton":
+        from .triton_client import TritonTextEncoder
+
+        return TritonTextEncoder(settings.triton_url, settings.triton_timeout_seconds)
+    return EmbeddedTextEncoder(settings.torch_threads)
+
+
+def intent_classifier(settings, directory: Path) -> IntentClassifier:
+    """The intent classifier for CONVREC_MODEL_BACKEND: in process, or on Triton."""
+    if settings.model_backend == "triton":
+        from .triton_client import TritonIntentClassifier
+
+        return TritonIntentClassifier(settings.triton_url, settings.triton_timeout_seconds)
+    return EmbeddedIntentClassifier(directory, settings.torch_threads)

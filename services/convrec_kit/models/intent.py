@@ -81,20 +81,21 @@ class IntentModel:
 
     name = "intent_classifier"
 
-    def __init__(self, directory: Path, encoder: MiniLMEncoder | None = None) -> None:
+    def __init__(self, directory: Path, encoder: MiniLMEncoder | None = None, device: str = "cpu") -> None:
         manifest = json.loads((directory / "manifest.json").read_text())
         if manifest.get("format_version") != FORMAT_VERSION or tuple(manifest["labels"]) != LABELS:
             raise ValueError(f"{directory}: intent model format or labels do not match this code")
         self.manifest = manifest
-        self.encoder = encoder or MiniLMEncoder()
+        self.encoder = encoder or MiniLMEncoder(device=device)
         self.head = IntentHead()
         self.head.load_state_dict(load_file(directory / "head.safetensors"))
-        self.head.eval()
+        self.device = self.encoder.device
+        self.head.eval().to(self.device)
 
     @torch.inference_mode()
     def predict(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        embeddings = torch.from_numpy(self.encoder.encode(texts))
-        ngrams = torch.from_numpy(char_ngrams(texts))
-        return torch.softmax(self.head(embeddings, ngrams), dim=-1).numpy()
+        embeddings = torch.from_numpy(self.encoder.encode(texts)).to(self.device)
+        ngrams = torch.from_numpy(char_ngrams(texts)).to(self.device)
+        return torch.softmax(self.head(embeddings, ngrams), dim=-1).float().cpu().numpy()

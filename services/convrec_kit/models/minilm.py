@@ -23,12 +23,15 @@ class MiniLMEncoder:
 
     name = "text_encoder"
 
-    def __init__(self, path: Path | None = None, threads: int | None = None) -> None:
+    def __init__(self, path: Path | None = None, threads: int | None = None, device: str = "cpu") -> None:
         if threads:
             torch.set_num_threads(threads)
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            device = "cpu"
+        self.device = torch.device(device)
         path = path or minilm_path()
         self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path)).eval()
+        self.model = AutoModel.from_pretrained(str(path)).eval().to(self.device)
 
     @torch.inference_mode()
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -36,9 +39,9 @@ class MiniLMEncoder:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         batch = self.tokenizer(
             texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-        )
+        ).to(self.device)
         hidden = self.model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         pooled = torch.nn.functional.normalize(pooled, dim=-1)
-        return pooled.float().numpy()
+        return pooled.float().cpu().numpy()

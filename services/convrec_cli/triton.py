@@ -1,0 +1,169 @@
+"""`convrec triton`: render model_repository/ for a device and run the tritonserver that
+the PyPI package nvidia-pytriton bundles (Python backend, CPU here, GPUs in production)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convrec_kit.settings import REPO_ROOT
+
+SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
+MODELS = ("text_encoder", "intent_classifier")
+
+
+def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, instances: int = 1) -> Path:
+    """Copies each config.pbtxt with the instance kind and parameters filled in; the model
+    code (1/model.py) is linked, not copied, so Triton runs the very same code."""
+    kind = {"cpu": "KIND_CPU", "gpu": "KIND_GPU"}[device]
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    for model_dir in sorted(p for p in SOURCE_REPOSITORY.iterdir() if (p / "config.pbtxt").exists()):
+        config = (model_dir / "config.pbtxt").read_text()
+        config = re.sub(r"kind: KIND_\w+", f"kind: {kind}", config)
+        config = re.sub(r"count: \d+", f"count: {instances}", config)
+        config = _set_parameter(config, "torch_threads", str(threads))
+        config = _set_parameter(config, "artifacts_dir", str(artifacts_dir.resolve()))
+        target = out_dir / model_dir.name
+        for version in sorted(p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()):
+            (target / version.name).mkdir(parents=True)
+            (target / version.name / "model.py").symlink_to((version / "model.py").resolve())
+        (target / "config.pbtxt").write_text(config)
+    return out_dir
+
+
+def _set_parameter(config: str, key: str, value: str) -> str:
+    pattern = rf'(key: "{key}"\s*value: \{{ string_value: )"[^"]*"'
+    return re.sub(pattern, lambda m: f'{m.group(1)}"{value}"', config)
+
+
+def pytriton_root() -> Path:
+    import pytriton
+
+    return Path(pytriton.__file__).parent / "tritonserver"
+
+
+def backend_dir(out_dir: Path) -> Path:
+    """Triton's backend directory: links to the bundled Python backend and its stub."""
+    root = pytriton_root()
+    python = out_dir / "python"
+    if python.exists():
+        shutil.rmtree(python)
+    python.mkdir(parents=True)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for source in (
+        root / "backends" / "python" / "libtriton_python.so",
+        root / "backends" / "python" / "triton_python_backend_utils.py",
+        root / "python_backend_stubs" / version / "triton_python_backend_stub",
+    ):
+        (python / source.name).symlink_to(source)
+    return out_dir
+
+
+def server_env() -> dict[str, str]:
+    """The stub's Python finds this venv through `python3` on PATH and must load the
+    libpython this interpreter was built with."""
+    env = os.environ.copy()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (libdir, env.get("LD_LIBRARY_PATH", "")) if p)
+    return env
+
+
+@dataclass
+class TritonServer:
+    workdir: Path
+    artifacts_dir: Path
+    grpc_port: int
+    http_port: int
+    metrics_port: int
+    device: str = "cpu"
+    threads: int = 1
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "tritonserver.log"
+
+    def start(self) -> TritonServer:
+        repository = render(self.workdir / "model_repository", self.device, self.artifacts_dir, self.threads)
+        backends = backend_dir(self.workdir / "backends")
+        command = [
+            str(pytriton_root() / "bin" / "tritonserver"),
+            f"--model-repository={repository}",
+            f"--backend-directory={backends}",
+            f"--grpc-port={self.grpc_port}",
+            f"--http-port={self.http_port}",
+            f"--metrics-port={self.metrics_port}",
+            "--grpc-address=127.0.0.1",
+            "--http-address=127.0.0.1",
+            "--allow-gpu-metrics=false",
+            "--strict-readiness=true",
+            "--exit-on-error=true",
+            "--log-verbose=0",
+        ]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import tritonclient.grpc as triton_grpc
+
+        deadline = time.time() + timeout
+        client = triton_grpc.InferenceServerClient(self.url)
+        while time.time() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"tritonserver exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if client.is_server_ready() and all(client.is_model_ready(m) for m in MODELS):
+                    return
+            except Exception:  # not listening yet
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"tritonserver not ready after {timeout:.0f}s; see {self.log_path}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve_triton(artifacts_dir: Path, device: str, grpc_port: int, http_port: int, metrics_port: int,
+                 threads: int) -> int:
+    """Runs tritonserver in the foreground until SIGTERM or Ctrl-C."""
+    server = TritonServer(artifacts_dir / "triton", artifacts_dir, grpc_port, http_port, metrics_port,
+                          device, threads).start()
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.wait_ready()
+        print(f"tritonserver ready on {server.url} (gRPC), models: {', '.join(MODELS)}", flush=True)
+        while not stopping and server.process.poll() is None:
+            time.sleep(0.3)
+    finally:
+        server.stop()
+    return server.process.returncode or 0

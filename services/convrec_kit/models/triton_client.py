@@ -1,0 +1,116 @@
+"""The model client interface served by a Triton Inference Server over gRPC.
+
+Deadlines come from the caller; only UNAVAILABLE is retried (inference is a read)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import grpc
+import numpy as np
+import tritonclient.grpc.aio as triton
+from tritonclient.utils import InferenceServerException
+
+from ..errors import ServiceError, unavailable
+from ..metrics import DOWNSTREAM_ERRORS, MODEL_FORWARD
+
+RETRIES = 2
+
+
+class TritonModel:
+    """One Triton model taking TEXT (BYTES) and returning one FP32 output."""
+
+    def __init__(self, url: str, model: str, output: str, timeout: float) -> None:
+        self._url = url
+        self._model = model
+        self._output = output
+        self._timeout = timeout
+        self._client: triton.InferenceServerClient | None = None
+
+    async def load(self) -> None:
+        self._client = triton.InferenceServerClient(self._url)
+
+    async def ready(self) -> bool:
+        try:
+            return bool(
+                await self._client.is_server_ready(client_timeout=1.0)
+                and await self._client.is_model_ready(self._model, client_timeout=1.0)
+            )
+        except InferenceServerException:
+            return False
+
+    async def infer(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
+        deadline = time.monotonic() + (timeout if timeout else self._timeout)
+        data = np.array([[t.encode("utf-8")] for t in texts], dtype=object)
+        request = triton.InferInput("TEXT", list(data.shape), "BYTES")
+        request.set_data_from_numpy(data)
+        outputs = [triton.InferRequestedOutput(self._output)]
+        for attempt in range(RETRIES + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            started = time.perf_counter()
+            try:
+                result = await self._client.infer(
+                    self._model, [request], outputs=outputs, client_timeout=remaining
+                )
+            except InferenceServerException as exc:
+                status = str(exc.status() or "")
+                DOWNSTREAM_ERRORS.labels(f"triton/{self._model}", status.rsplit(".", 1)[-1]).inc()
+                if "UNAVAILABLE" in status and attempt < RETRIES:
+                    await asyncio.sleep(min(0.05 * 2**attempt, max(0.0, deadline - time.monotonic())))
+                    continue
+                if "DEADLINE_EXCEEDED" in status:
+                    break
+                raise unavailable(
+                    "triton", f"model {self._model} on Triton at {self._url} failed: {exc.message()}"
+                ) from None
+            MODEL_FORWARD.labels(self._model).observe(time.perf_counter() - started)
+            return result.as_numpy(self._output)
+        raise ServiceError(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            "DEADLINE_EXCEEDED",
+            f"model {self._model} on Triton at {self._url} did not answer in time",
+            {"service": "triton"},
+        )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+class TritonTextEncoder:
+    dimension = 384
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self._model = TritonModel(url, "text_encoder", "EMBEDDING", timeout)
+
+    async def load(self) -> None:
+        await self._model.load()
+
+    async def ready(self) -> bool:
+        return await self._model.ready()
+
+    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
+        return await self._model.infer(texts, timeout)
+
+    async def close(self) -> None:
+        await self._model.close()
+
+
+class TritonIntentClassifier:
+    def __init__(self, url: str, timeout: float) -> None:
+        self._model = TritonModel(url, "intent_classifier", "PROBS", timeout)
+
+    async def load(self) -> None:
+        await self._model.load()
+
+    async def ready(self) -> bool:
+        return await self._model.ready()
+
+    async def predict(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
+        return await self._model.infer(texts, timeout)
+
+    async def close(self) -> None:
+        await self._model.close()
