@@ -11,6 +11,8 @@ CATALOG_FILE = "catalog.jsonl"
 EMBEDDINGS_FILE = "item_embeddings.npy"
 DENSE_INDEX_FILE = "dense.faiss"
 POPULARITY_FILE = "popularity.npy"
+# Optional: item-to-item co-occurrence neighbours (e.g. movies mentioned in one dialogue).
+CO_OCCURRENCE_FILE = "co_occurrence.npz"
 MANIFEST_FILE = "manifest.json"
 INTENT_DIR = Path("models") / "intent"
 

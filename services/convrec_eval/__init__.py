@@ -1,0 +1,1 @@
+"""Offline evaluations: ReDial (conversational) and MovieLens (next item)."""

@@ -1,0 +1,59 @@
+"""`convrec eval redial|movielens`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from convrec_data.common import DataError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    evaluation = sub.add_parser("eval", help="offline evaluations on ReDial and MovieLens")
+    kinds = evaluation.add_subparsers(dest="benchmark", required=True)
+    redial = kinds.add_parser("redial", help="conversational: replay ReDial test turns through the gateway")
+    redial.add_argument("--dialogues", type=Path, required=True, help="ReDial dialogues JSONL")
+    redial.add_argument("--movies", type=Path, help="ReDial movies.csv (default: beside the dialogues)")
+    redial.add_argument("--metadata", type=Path, help="movie_metadata.json (default: beside the dialogues)")
+    redial.add_argument("--split-seed", type=int, default=42)
+    redial.add_argument("--test-fraction", type=float, default=0.2)
+    redial.add_argument("--max-test-dialogues", type=int, help="evaluate only the first N test dialogues")
+    redial.add_argument("--workers", type=int, default=2, help="concurrent Converse calls")
+    movielens = kinds.add_parser("movielens", help="next item: leave-last-out per user, full ranking")
+    movielens.add_argument("--path", type=Path, required=True, help="MovieLens folder (movies.csv, ratings.csv)")
+    movielens.add_argument("--max-users", type=int, help="evaluate only the first N users")
+    for parser in (redial, movielens):
+        parser.add_argument("--artifacts-dir", type=Path, help="where to build (default: CONVREC_ARTIFACTS_DIR)")
+        parser.add_argument("--catalog-name", help="name of the catalog built for the evaluation")
+
+
+def run(args: argparse.Namespace) -> None:
+    try:
+        if args.benchmark == "redial":
+            from . import redial
+
+            report = redial.evaluate(
+                args.dialogues,
+                seed=args.split_seed,
+                test_fraction=args.test_fraction,
+                movies_path=args.movies,
+                metadata_path=args.metadata,
+                artifacts_dir=args.artifacts_dir,
+                catalog_name=args.catalog_name or redial.CATALOG_NAME,
+                max_test_dialogues=args.max_test_dialogues,
+                workers=args.workers,
+            )
+            print(redial.format_report(report))
+        else:
+            from . import movielens
+
+            report = movielens.evaluate(
+                args.path,
+                artifacts_dir=args.artifacts_dir,
+                catalog_name=args.catalog_name or movielens.CATALOG_NAME,
+                max_users=args.max_users,
+            )
+            print(movielens.format_report(report))
+    except DataError as exc:
+        sys.exit(f"error: {exc}")
