@@ -11,6 +11,18 @@ import time
 SERVICES = ("intent", "retrieval", "ranking", "gateway")
 
 
+class StopRequest:
+    """Becomes true on SIGTERM or SIGINT (Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGTERM, self._request)
+        signal.signal(signal.SIGINT, self._request)
+
+    def _request(self, *_) -> None:
+        self.requested = True
+
+
 def spawn(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "convrec_cli.main", "serve", name], env=env or os.environ.copy()
@@ -35,21 +47,14 @@ def supervise(with_triton: bool = False) -> int:
         print(f"convrec: tritonserver ready on {triton.url}", file=sys.stderr)
         env["CONVREC_MODEL_BACKEND"] = "triton"
     procs = {name: spawn(name, env) for name in SERVICES}
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopRequest()
     code = 0
-    while not stopping:
+    while not stop.requested:
         for name, proc in procs.items():
             if proc.poll() is not None:
                 print(f"convrec: {name} exited with {proc.returncode}; stopping the others", file=sys.stderr)
                 code = proc.returncode or 1
-                stopping = True
+                stop.requested = True
                 break
         time.sleep(0.2)
     for proc in procs.values():

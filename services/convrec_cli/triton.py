@@ -16,6 +16,8 @@ from pathlib import Path
 
 from convrec_kit.settings import REPO_ROOT
 
+from .supervise import StopRequest
+
 SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
 MODELS = ("text_encoder", "intent_classifier")
 
@@ -151,18 +153,11 @@ def serve_triton(artifacts_dir: Path, device: str, grpc_port: int, http_port: in
     """Runs tritonserver in the foreground until SIGTERM or Ctrl-C."""
     server = TritonServer(artifacts_dir / "triton", artifacts_dir, grpc_port, http_port, metrics_port,
                           device, threads).start()
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopRequest()
     try:
         server.wait_ready()
         print(f"tritonserver ready on {server.url} (gRPC), models: {', '.join(MODELS)}", flush=True)
-        while not stopping and server.process.poll() is None:
+        while not stop.requested and server.process.poll() is None:
             time.sleep(0.3)
     finally:
         server.stop()
