@@ -54,7 +54,7 @@ async def follow_readiness(reporter: HealthReporter, check: Callable[[], Awaitab
         except Exception:  # a failing check means not ready
             now = False
         if now != serving:
-            log.info("serving" if now else "not_serving")
+            log.info("serving" if now else "not_serving", check=getattr(check, "__qualname__", ""))
             await reporter.set(now)
             serving = now
         await asyncio.sleep(interval)
