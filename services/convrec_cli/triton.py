@@ -19,7 +19,7 @@ from convrec_kit.settings import REPO_ROOT
 from .supervise import StopRequest
 
 SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
-MODELS = ("text_encoder", "intent_classifier")
+MODELS = ("text_encoder", "intent_classifier", "multilingual_encoder")
 
 
 def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, instances: int = 1) -> Path:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import STOPWORDS, fold, normalize_title
 
+from .lexicon import CATEGORY_ZH, DOMAIN_ZH
+
 _TOKEN = re.compile(r"[\w\u3400-\u9fff]+(?:['\u2019][a-z]+)?|&")
 _CUE_BEFORE = re.compile(
     r"(?:like|as|than|seen|watched|saw|loved|liked|enjoyed|read|about|hated|love|watch|"
@@ -78,7 +80,9 @@ class TitleLinker:
                 if any(span[0] < e and s < span[1] for s, e in taken):
                     continue
                 bracketed = folded[max(0, span[0] - 1) : span[0]] == "《"
-                if len(key) <= 2 and not bracketed and not _CUE_BEFORE.search(folded[: span[0]]):
+                # Short titles and titles that are ordinary words ("经济学") need 《》 or a cue.
+                ordinary = len(key) <= 2 or key in CATEGORY_ZH or key in DOMAIN_ZH
+                if ordinary and not bracketed and not _CUE_BEFORE.search(folded[: span[0]]):
                     continue
                 item_id, conf = self._choose(self._zh[key], folded)
                 taken.append(span)

@@ -6,7 +6,8 @@ import asyncio
 
 from convrec.retrieval.v1 import retrieval_pb2_grpc
 from convrec_kit.logs import configure_logging
-from convrec_kit.models.client import text_encoder
+from convrec_kit.models.client import multilingual_encoder, text_encoder
+from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
@@ -19,13 +20,27 @@ async def run(settings: RetrievalSettings) -> None:
     encoder = text_encoder(settings)
     servicer = RetrievalServicer(encoder, settings.max_query_bytes)
 
+    encoders = [encoder]
+
     async def load(health) -> None:
         engine = await asyncio.to_thread(RetrievalEngine, settings.catalog_dir)
-        await encoder.load()
-        if settings.model_backend == "embedded":
-            await encoder.encode(["warm up"])
+        if engine.multilingual:
+            encoders.append(multilingual_encoder(settings, settings.artifacts_dir / E5_DIR))
+            servicer.add_multilingual(encoders[-1])
+        for model in encoders:
+            await model.load()
+            if settings.model_backend == "embedded":
+                await model.encode(["warm up"])
         servicer.engine = engine
-        await follow_readiness(health, encoder.ready)
+
+        async def all_ready() -> bool:
+            return all([await model.ready() for model in encoders])
+
+        await follow_readiness(health, all_ready)
+
+    async def close() -> None:
+        for model in encoders:
+            await model.close()
 
     await serve(
         "retrieval",
@@ -38,7 +53,7 @@ async def run(settings: RetrievalSettings) -> None:
             )
         ],
         load,
-        encoder.close,
+        close,
     )
 
 

@@ -56,6 +56,33 @@ class EmbeddedTextEncoder:
             await self._batcher.close()
 
 
+class EmbeddedMultilingualEncoder:
+    """multilingual-e5-small queries in this process, batched (bf16 where the CPU has it)."""
+
+    dimension = 384
+
+    def __init__(self, directory: Path, threads: int) -> None:
+        self._directory = directory
+        self._threads = threads
+        self._batcher: DynamicBatcher | None = None
+
+    async def load(self) -> None:
+        from .e5 import E5Encoder
+
+        model = await asyncio.to_thread(E5Encoder, self._directory, self._threads)
+        self._batcher = DynamicBatcher("multilingual_encoder", lambda texts: model.encode(texts, "query"))
+
+    async def ready(self) -> bool:
+        return self._batcher is not None
+
+    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
+        return await self._batcher.run(texts)
+
+    async def close(self) -> None:
+        if self._batcher:
+            await self._batcher.close()
+
+
 class EmbeddedIntentClassifier:
     """The intent model (encoder + head) in this process, batched."""
 
@@ -98,3 +125,12 @@ def intent_classifier(settings, directory: Path) -> IntentClassifier:
 
         return TritonIntentClassifier(settings.triton_url, settings.triton_timeout_seconds)
     return EmbeddedIntentClassifier(directory, settings.torch_threads)
+
+
+def multilingual_encoder(settings, directory: Path) -> TextEncoder:
+    """The multilingual query encoder for CONVREC_MODEL_BACKEND: in process, or on Triton."""
+    if settings.model_backend == "triton":
+        from .triton_client import TritonTextEncoder
+
+        return TritonTextEncoder(settings.triton_url, settings.triton_timeout_seconds, "multilingual_encoder")
+    return EmbeddedMultilingualEncoder(directory, settings.torch_threads)

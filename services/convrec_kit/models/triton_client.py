@@ -83,8 +83,8 @@ class TritonModel:
 class TritonTextEncoder:
     dimension = 384
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self._model = TritonModel(url, "text_encoder", "EMBEDDING", timeout)
+    def __init__(self, url: str, timeout: float, model: str = "text_encoder") -> None:
+        self._model = TritonModel(url, model, "EMBEDDING", timeout)
 
     async def load(self) -> None:
         await self._model.load()
