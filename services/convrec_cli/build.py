@@ -22,9 +22,11 @@ def build(
     force: bool = False,
     popularity: Path | None = None,
     co_occurrence: Path | None = None,
+    weights: Path | None = None,
 ) -> dict:
     from convrec_intent import train
     from convrec_retrieval.index_build import build_catalog
+    from convrec_retrieval.multilingual_index import build_e5_embeddings
 
     encoder = MiniLMEncoder()
     intent_dir = artifacts_dir / artifacts.INTENT_DIR
@@ -40,9 +42,13 @@ def build(
     out_dir = artifacts_dir / catalog_name
     if force and (out_dir / artifacts.MANIFEST_FILE).exists():
         (out_dir / artifacts.MANIFEST_FILE).unlink()
-    manifest = build_catalog(source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence)
+    manifest = build_catalog(
+        source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence, weights=weights
+    )
     print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
     started = time.perf_counter()
     e5_convert.convert(artifacts_dir / e5_convert.E5_DIR)
     print(f"multilingual-e5-small ready in {artifacts_dir / e5_convert.E5_DIR} ({time.perf_counter() - started:.1f} s)")
+    e5_manifest = build_e5_embeddings(out_dir, artifacts_dir / e5_convert.E5_DIR)
+    print(f"catalog {catalog_name!r}: multilingual passages indexed ({e5_manifest['dtype']})")
     return manifest

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build.add_argument("--popularity", type=Path, help="JSONL of item_id, count: the popularity prior")
     build.add_argument("--co-occurrence", type=Path, help="JSONL of item_id, other_id, count: related items")
+    build.add_argument("--weights", type=Path, help="JSON of blend weights for this catalog's services")
     for name, text in (
         ("chat", "talk to the gateway in the terminal"),
         ("demo", "run a scripted conversation"),
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
             args.force,
             popularity=args.popularity,
             co_occurrence=args.co_occurrence,
+            weights=args.weights,
         )
     elif args.command == "triton":
         from convrec_kit.settings import CommonSettings, load_settings

@@ -20,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     redial.add_argument("--test-fraction", type=float, default=0.2)
     redial.add_argument("--max-test-dialogues", type=int, help="evaluate only the first N test dialogues")
     redial.add_argument("--workers", type=int, default=2, help="concurrent Converse calls")
+    redial.add_argument(
+        "--dev", action="store_true", help="for tuning: split the training part again and leave the test part unseen"
+    )
     movielens = kinds.add_parser("movielens", help="next item: leave-last-out per user, full ranking")
     movielens.add_argument("--path", type=Path, required=True, help="MovieLens folder (movies.csv, ratings.csv)")
     movielens.add_argument("--max-users", type=int, help="evaluate only the first N users")
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> None:
                 catalog_name=args.catalog_name or redial.CATALOG_NAME,
                 max_test_dialogues=args.max_test_dialogues,
                 workers=args.workers,
+                dev=args.dev,
             )
             print(redial.format_report(report))
         else:

@@ -151,13 +151,21 @@ def replay(address: str, cases: list[rd.Case], workers: int = 2, page_size: int 
 
 
 def prepare(
-    dialogues_path: Path, movies_path: Path, metadata_path: Path | None, seed: int, test_fraction: float, work: Path
+    dialogues_path: Path,
+    movies_path: Path,
+    metadata_path: Path | None,
+    seed: int,
+    test_fraction: float,
+    work: Path,
+    dev: bool = False,
 ) -> tuple[dict[str, rd.Movie], list[dict], Split, dict[str, Path]]:
     movies = rd.load_movies(require_file(movies_path, "ReDial movie list"))
     metadata = rd.load_metadata(metadata_path) if metadata_path and metadata_path.exists() else {}
     rd.complete_titles(movies, metadata)
     dialogues = rd.load_dialogues(require_file(dialogues_path, "ReDial dialogues"), movies)
     split = split_dialogues(dialogues, seed, test_fraction)
+    if dev:  # tuning: the training part split again; the test part stays unseen
+        split = split_dialogues(split.train, seed + 1, test_fraction)
     from convrec_data.common import Report
 
     records = rd.catalog_records(movies, metadata, Report("redial", ""))
@@ -190,6 +198,7 @@ def evaluate(
     max_test_dialogues: int | None = None,
     workers: int = 2,
     page_size: int = PAGE_SIZE,
+    dev: bool = False,
 ) -> dict:
     from convrec_cli.build import build
     from convrec_cli.launcher import Cluster
@@ -200,7 +209,9 @@ def evaluate(
     metadata_path = metadata_path or dialogues_path.parent / rd.METADATA_FILE
     work = artifacts_dir / "eval" / catalog_name
     work.mkdir(parents=True, exist_ok=True)
-    movies, records, split, files = prepare(dialogues_path, movies_path, metadata_path, seed, test_fraction, work)
+    movies, records, split, files = prepare(
+        dialogues_path, movies_path, metadata_path, seed, test_fraction, work, dev
+    )
     test = split.test[:max_test_dialogues] if max_test_dialogues else split.test
     turns = [c for d in test for c in rd.eval_cases(d)]
     if not turns:
@@ -243,6 +254,7 @@ def evaluate(
         "dialogues": {"train": len(split.train), "test": len(split.test), "evaluated": len(test)},
         "seed": seed,
         "test_fraction": test_fraction,
+        "dev": dev,
         "cases": len(turns),
         "targets": sum(len(c.targets) for c in turns),
         "new_targets": sum(not b for c in turns for b in c.mentioned_before),
@@ -273,7 +285,7 @@ def format_report(report: dict) -> str:
     ]
     d = report["dialogues"]
     title = (
-        f"ReDial: {d['evaluated']} test dialogues (split {d['train']}/{d['test']}, seed {report['seed']}), "
+        f"ReDial{' (dev: a split of the training part)' if report.get('dev') else ''}: {d['evaluated']} test dialogues (split {d['train']}/{d['test']}, seed {report['seed']}), "
         f"{report['cases']:,} cases, {report['targets']:,} targets ({report['new_targets']:,} new); "
         f"candidates: all ReDial movies"
     )

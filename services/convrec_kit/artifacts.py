@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def load_catalog(catalog_dir: Path) -> Catalog:
 
 def read_manifest(directory: Path) -> dict:
     return json.loads(require(directory / MANIFEST_FILE, "manifest").read_text())
+
+
+def tuned_weights(catalog_dir: Path, section: str, defaults):
+    """The catalog's blend weights for one service ("retrieval" or "ranking"): the defaults,
+    with what the catalog's build was given (`convrec build --weights`) on top."""
+    path = catalog_dir / MANIFEST_FILE
+    given = (json.loads(path.read_text()).get("weights") or {}).get(section, {}) if path.exists() else {}
+    fields = set(type(defaults).__dataclass_fields__)
+    unknown = set(given) - fields
+    if unknown:
+        raise ValueError(f"{path}: unknown {section} weights {sorted(unknown)}; known: {sorted(fields)}")
+    return dataclasses.replace(defaults, **{k: float(v) for k, v in given.items()})
 
 
 def write_manifest(directory: Path, manifest: dict) -> None:

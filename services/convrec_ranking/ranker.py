@@ -35,7 +35,7 @@ MOOD_CATEGORIES = {
     "inspiring": {"biography", "sport", "drama"},
 }
 # Components from retrieval kept as they are.
-PASS_THROUGH = ("dense", "lexical", "seed")
+PASS_THROUGH = ("dense", "lexical", "seed", "co_occurrence")
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ def event_weight(event: common_pb2.FeedbackEvent) -> float:
 
 
 class Ranker:
-    def __init__(self, catalog_dir: Path, weights: RankWeights = RankWeights()) -> None:
+    def __init__(self, catalog_dir: Path, weights: RankWeights | None = None) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
         self.embeddings = np.load(
             artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
         )
         self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
-        self.weights = weights
+        self.weights = weights or artifacts.tuned_weights(catalog_dir, "ranking", RankWeights())
 
     def _interest(self, positions: list[int], history, now: dt.datetime):
         """Recency-weighted similarity to what the user liked minus what they disliked."""

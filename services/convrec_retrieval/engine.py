@@ -1,5 +1,5 @@
-"""Hybrid retrieval: candidates from dense, lexical, seed, history and prior sources,
-filtered by the constraints, then scored on every source and fused."""
+"""Hybrid retrieval: candidates from dense, lexical, seed, history, co-occurrence and prior
+sources, filtered by the constraints, then scored on every source and fused."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from convrec_kit.catalog import Catalog, item_text
 
 from .bm25 import BM25Index
 from .filters import FilterIndex
+from .multilingual_index import load_e5_embeddings
 
 faiss.cvar.distance_compute_blas_threshold = 16
 KINDS = {"movie", "book", "product"}
@@ -26,10 +27,12 @@ class FusionWeights:
     seed: float = 0.8
     history: float = 0.25
     prior: float = 0.15
+    # Items that co-occur with the seeds and liked items (a catalog built with --co-occurrence).
+    co_occurrence: float = 0.5
 
 
 class RetrievalEngine:
-    def __init__(self, catalog_dir: Path, weights: FusionWeights = FusionWeights()) -> None:
+    def __init__(self, catalog_dir: Path, weights: FusionWeights | None = None) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
         self.embeddings = np.load(
             artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
@@ -42,7 +45,13 @@ class RetrievalEngine:
             raise ValueError(f"{catalog_dir}: artifacts disagree on the number of items; rebuild them")
         self.lexical = BM25Index([item_text(item) for item in self.catalog.items])
         self.filters = FilterIndex(self.catalog)
-        self.weights = weights
+        self.weights = weights or artifacts.tuned_weights(catalog_dir, "retrieval", FusionWeights())
+        self.co_occurrence = CoOccurrence.load(catalog_dir / artifacts.CO_OCCURRENCE_FILE, len(self.catalog))
+        self.embeddings_e5 = load_e5_embeddings(catalog_dir, len(self.catalog))
+        self.index_e5 = None
+        if self.embeddings_e5 is not None:
+            self.index_e5 = faiss.IndexFlatIP(self.embeddings_e5.shape[1])
+            self.index_e5.add(self.embeddings_e5)
         genres = sorted({c for item in self.catalog.items for c in item.categories} - KINDS)
         column = {g: i for i, g in enumerate(genres)}
         self._genres = np.zeros((len(self.catalog), max(1, len(genres))), dtype=np.float32)
@@ -56,12 +65,17 @@ class RetrievalEngine:
             for person in people:
                 self._people_index.setdefault(person, []).append(pos)
 
-    def _dense_top(self, vectors: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:
+    @property
+    def multilingual(self) -> bool:
+        return self.index_e5 is not None
+
+    def _dense_top(self, vectors: np.ndarray, allowed: np.ndarray, k: int, index=None) -> set[int]:
         positions = np.flatnonzero(allowed)
         if len(positions) == 0 or len(vectors) == 0:
             return set()
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(positions.astype(np.int64)))
-        _, ids = self.index.search(vectors.astype(np.float32), min(k, len(positions)), params=params)
+        index = index if index is not None else self.index
+        _, ids = index.search(vectors.astype(np.float32), min(k, len(positions)), params=params)
         return {int(i) for i in ids.ravel() if i >= 0}
 
     def seed_similarity(self, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +102,7 @@ class RetrievalEngine:
         exclude_ids: list[str],
         history_ids: list[str],
         top_k: int,
+        space: str = "minilm",
     ) -> tuple[list[common_pb2.ScoredItem], int]:
         seeds = self.catalog.positions(constraints.seed_item_ids)
         history = self.catalog.positions(history_ids)
@@ -99,8 +114,10 @@ class RetrievalEngine:
         candidates: set[int] = set()
         dense = np.zeros(len(self.catalog), dtype=np.float32)
         if query_vector is not None:
-            dense = np.clip(self.embeddings @ query_vector, 0, 1)
-            candidates |= self._dense_top(query_vector[None, :], allowed, pool)
+            # "e5": the query was encoded by multilingual-e5-small; items use their e5 passages.
+            embeddings, index = (self.embeddings_e5, self.index_e5) if space == "e5" else (self.embeddings, self.index)
+            dense = np.clip(embeddings @ query_vector, 0, 1)
+            candidates |= self._dense_top(query_vector[None, :], allowed, pool, index)
         lexical = self.lexical.scores(lexical_query) if lexical_query.strip() else np.zeros_like(dense)
         if lexical.max() > 0:
             lexical = lexical / lexical.max()
@@ -118,6 +135,10 @@ class RetrievalEngine:
             history_score = sims[np.arange(len(sims)), best]
             history_source = np.asarray(history)[best]
             candidates |= self._dense_top(self.embeddings[history], allowed, max(10, pool // len(history)))
+        related = None
+        if self.co_occurrence is not None and (seeds or history):
+            related = self.co_occurrence.scores(list(dict.fromkeys([*seeds, *history])))
+            candidates |= _top(related[0], allowed, pool)
         candidates |= _top(self.prior, allowed, pool)
         candidates = {c for c in candidates if allowed[c]}
 
@@ -151,6 +172,16 @@ class RetrievalEngine:
                         evidence=self.catalog.items[int(history_source[pos])].item_id,
                     )
                 )
+            if related is not None:
+                source = int(related[1][pos])
+                components.append(
+                    common_pb2.ScoreComponent(
+                        name="co_occurrence",
+                        value=float(related[0][pos]),
+                        weight=w.co_occurrence,
+                        evidence=self.catalog.items[source].item_id if source >= 0 else "",
+                    )
+                )
             components.append(
                 common_pb2.ScoreComponent(name="prior", value=float(self.prior[pos]), weight=w.prior)
             )
@@ -162,6 +193,41 @@ class RetrievalEngine:
             )
         scored.sort(key=lambda s: (-s.score, s.item_id))
         return scored[:top_k], total
+
+
+class CoOccurrence:
+    """Item-to-item co-occurrence (e.g. movies mentioned in one dialogue, rated by one user):
+    each item's strongest neighbours with their counts."""
+
+    def __init__(self, neighbours: np.ndarray, counts: np.ndarray, size: int) -> None:
+        if neighbours.shape != counts.shape or neighbours.shape[0] != size:
+            raise ValueError("co-occurrence artifacts disagree with the catalog; rebuild them")
+        self.neighbours = neighbours
+        # Per row, the strongest neighbour scores 1.
+        self.strength = counts / np.maximum(counts[:, :1], 1e-9)
+        self.size = size
+
+    @classmethod
+    def load(cls, path: Path, size: int) -> CoOccurrence | None:
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            return cls(data["neighbours"], data["counts"], size)
+
+    def scores(self, sources: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per item: its mean strength over the sources (0-1), and the source that gave the most."""
+        total = np.zeros(self.size, dtype=np.float32)
+        best = np.zeros(self.size, dtype=np.float32)
+        evidence = np.full(self.size, -1)
+        for source in sources:
+            row = self.neighbours[source]
+            valid = row >= 0
+            items, strength = row[valid], self.strength[source][valid]
+            total[items] += strength
+            stronger = strength > best[items]
+            best[items[stronger]] = strength[stronger]
+            evidence[items[stronger]] = source
+        return total / max(1, len(sources)), evidence
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:

@@ -82,6 +82,20 @@ def co_occurrence_neighbours(catalog: Catalog, path: Path, k: int = NEIGHBOURS) 
     return positions, counts, totals, {"items_with_neighbours": len(pairs), "unknown_ids": unknown}
 
 
+def _read_weights(path: Path) -> dict:
+    """Blend weights for this catalog: {"retrieval": {name: value}, "ranking": {name: value}}."""
+    try:
+        weights = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: invalid JSON: {exc}") from None
+    if not isinstance(weights, dict) or set(weights) - {"retrieval", "ranking"}:
+        raise ValueError(f"{path}: expected an object with 'retrieval' and/or 'ranking' weights")
+    for section, values in weights.items():
+        if not isinstance(values, dict) or not all(isinstance(v, int | float) for v in values.values()):
+            raise ValueError(f"{path}: {section} weights must map names to numbers")
+    return weights
+
+
 def _sha(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path else None
 
@@ -93,10 +107,15 @@ def build_catalog(
     batch: int = 32,
     popularity: Path | None = None,
     co_occurrence: Path | None = None,
+    weights: Path | None = None,
 ) -> dict:
     catalog = Catalog.load(source)
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    extra = {"popularity_sha256": _sha(popularity), "co_occurrence_sha256": _sha(co_occurrence)}
+    extra = {
+        "popularity_sha256": _sha(popularity),
+        "co_occurrence_sha256": _sha(co_occurrence),
+        "weights_sha256": _sha(weights),
+    }
     manifest_path = out_dir / artifacts.MANIFEST_FILE
     old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     if (
@@ -153,6 +172,8 @@ def build_catalog(
     }
     if co_occurrence is not None:
         manifest["co_occurrence"] = f"{NEIGHBOURS} neighbours per item from {co_occurrence}"
+    if weights is not None:
+        manifest["weights"] = _read_weights(weights)
     for key, value in extra.items():
         if value is not None:
             manifest[key] = value
