@@ -14,7 +14,7 @@ from convrec_kit.catalog import display_title
 from convrec_kit.channels import Budget, call
 
 from . import details, replies
-from .explain import breakdown, explain
+from .explain import ITEM_EVIDENCE, breakdown, explain
 from .merge import merge
 from .session import Session
 
@@ -347,7 +347,7 @@ class DialogueEngine:
 def _evidence_ids(stored) -> list[str]:
     if not stored:
         return []
-    return [c.evidence for c in stored[1] if c.name in ("seed", "interest", "diversity") and c.evidence]
+    return [c.evidence for c in stored[1] if c.name in ITEM_EVIDENCE and c.evidence]
 
 
 def _with_filters(

@@ -20,7 +20,10 @@ CITE = {
     "lexical": 0.2,
     "popularity": 0.75,
     "context": 0.01,
+    "co_occurrence": 0.1,
 }
+# Components whose evidence is an item id, shown as its title.
+ITEM_EVIDENCE = ("seed", "interest", "co_occurrence", "diversity")
 
 
 def _reason(
@@ -38,6 +41,13 @@ def _reason(
         t = title_of(c.evidence)
         return (
             f"您喜欢过{t}（兴趣匹配 {c.value:.2f}）" if zh else f"you liked {t} (taste match {c.value:.2f})"
+        )
+    if c.name == "co_occurrence" and c.evidence:
+        t = title_of(c.evidence)
+        return (
+            f"常与{t}一起被提到（关联度 {c.value:.2f}）"
+            if zh
+            else f"people who talk about {t} often mention it too (strength {c.value:.2f})"
         )
     if c.name == "category" and c.evidence:
         cats = c.evidence.split(", ")
@@ -165,7 +175,7 @@ def breakdown(score: float, components: list[common_pb2.ScoreComponent], lang: s
     parts = []
     for c in sorted(components, key=lambda c: abs(c.value * c.weight), reverse=True):
         evidence = c.evidence
-        if c.name in ("seed", "interest", "diversity") and evidence:
+        if c.name in ITEM_EVIDENCE and evidence:
             evidence = title_of(evidence)
         label = f"{c.name}" + (f" [{evidence}]" if evidence else "")
         parts.append(f"{label} {c.value:.2f}×{c.weight:g}={c.value * c.weight:+.3f}")

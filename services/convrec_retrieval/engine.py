@@ -18,6 +18,8 @@ from .multilingual_index import load_e5_embeddings
 
 faiss.cvar.distance_compute_blas_threshold = 16
 KINDS = {"movie", "book", "product"}
+# Which encoder's space a dense score comes from, as shown in its evidence.
+DENSE_MODELS = {"minilm": "all-MiniLM-L6-v2", "e5": "multilingual-e5-small"}
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,9 @@ class RetrievalEngine:
             components = []
             if query_vector is not None:
                 components.append(
-                    common_pb2.ScoreComponent(name="dense", value=float(dense[pos]), weight=w.dense)
+                    common_pb2.ScoreComponent(
+                        name="dense", value=float(dense[pos]), weight=w.dense, evidence=DENSE_MODELS[space]
+                    )
                 )
             if lexical_query.strip():
                 components.append(

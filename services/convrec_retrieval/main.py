@@ -24,7 +24,7 @@ async def run(settings: RetrievalSettings) -> None:
 
     async def load(health) -> None:
         engine = await asyncio.to_thread(RetrievalEngine, settings.catalog_dir)
-        if engine.multilingual:
+        if engine.multilingual and settings.retrieval_multilingual:
             encoders.append(multilingual_encoder(settings, settings.artifacts_dir / E5_DIR))
             servicer.add_multilingual(encoders[-1])
         for model in encoders:

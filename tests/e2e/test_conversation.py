@@ -126,6 +126,19 @@ def test_chinese_similar_and_excluded_genres(gateway):
     assert all("science fiction" not in rec.item.categories for rec in r.recommendations)
 
 
+def test_chinese_description_is_matched_by_the_multilingual_encoder(gateway):
+    r = say(gateway, "关于太空探索的电影", page_size=5)
+    assert r.action == A.ACTION_RECOMMEND
+    dense = [c for rec in r.recommendations for c in rec.components if c.name == "dense"]
+    assert dense and all(c.evidence == "multilingual-e5-small" for c in dense)
+    space = {"mv-2001-a-space-odyssey-1968", "mv-interstellar-2014", "mv-gravity-2013", "mv-the-martian-2015",
+             "mv-wall-e-2008", "mv-apollo-13-1995", "mv-guardians-of-the-galaxy-2014"}
+    assert len(space & set(ids(r))) >= 2
+    english = say(gateway, "a movie about space exploration", page_size=5)
+    assert all(c.evidence == "all-MiniLM-L6-v2" for rec in english.recommendations
+               for c in rec.components if c.name == "dense")
+
+
 def test_stateless_turn_is_answered_from_history_alone(gateway):
     history = [
         turn("user", "I'd like a crime movie from the 90s"),

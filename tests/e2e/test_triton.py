@@ -16,6 +16,8 @@ from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec_cli.launcher import Cluster, free_port
 from convrec_cli.triton import TritonServer
 from convrec_kit import artifacts
+from convrec_kit.models.e5 import E5Encoder
+from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.models.intent import IntentModel
 from convrec_kit.models.minilm import MiniLMEncoder
 
@@ -70,6 +72,12 @@ def test_embedding_parity(triton):
     served = infer(triton, "text_encoder", "EMBEDDING", SENTENCES)
     cosine = (embedded * served).sum(1) / np.linalg.norm(embedded, axis=1) / np.linalg.norm(served, axis=1)
     assert cosine.min() >= 0.999
+
+
+def test_multilingual_parity(triton, catalog_dir):
+    embedded = E5Encoder(catalog_dir.parent / E5_DIR).encode(SENTENCES, "query")
+    served = infer(triton, "multilingual_encoder", "EMBEDDING", SENTENCES)
+    assert ((embedded * served).sum(1)).min() >= 0.999
 
 
 def test_intent_parity(triton, catalog_dir):
