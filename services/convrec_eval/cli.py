@@ -23,6 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     redial.add_argument(
         "--dev", action="store_true", help="for tuning: split the training part again and leave the test part unseen"
     )
+    retrieval = kinds.add_parser(
+        "retrieval", help="dense retrieval quality of MiniLM vs multilingual-e5-small on labeled queries"
+    )
+    retrieval.add_argument("--catalog", type=Path, help="catalog JSONL (default: the demo catalog)")
+    retrieval.add_argument("--queries", type=Path, help="labeled queries JSONL (default: the project's set)")
     movielens = kinds.add_parser("movielens", help="next item: leave-last-out per user, full ranking")
     movielens.add_argument("--path", type=Path, required=True, help="MovieLens folder (movies.csv, ratings.csv)")
     movielens.add_argument("--max-users", type=int, help="evaluate only the first N users")
@@ -33,7 +38,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     try:
-        if args.benchmark == "redial":
+        if args.benchmark == "retrieval":
+            from convrec_kit.models.e5_convert import E5_DIR
+            from convrec_kit.settings import REPO_ROOT, CommonSettings
+
+            from . import retrieval_quality
+
+            settings = CommonSettings()
+            report = retrieval_quality.evaluate(
+                args.catalog or REPO_ROOT / "catalog" / "demo.jsonl",
+                settings.artifacts_dir / E5_DIR,
+                settings.torch_threads,
+                args.queries or retrieval_quality.QUERIES,
+            )
+            print(retrieval_quality.format_report(report))
+        elif args.benchmark == "redial":
             from . import redial
 
             report = redial.evaluate(
