@@ -9,6 +9,7 @@ from pathlib import Path
 
 from convrec_kit import artifacts
 from convrec_kit.models import e5_convert
+from convrec_kit.models.intent import FORMAT_VERSION
 from convrec_kit.models.minilm import MiniLMEncoder
 from convrec_kit.settings import REPO_ROOT
 
@@ -28,14 +29,18 @@ def build(
     from convrec_retrieval.index_build import build_catalog
     from convrec_retrieval.multilingual_index import build_e5_embeddings
 
+    started = time.perf_counter()
+    e5_convert.convert(artifacts_dir / e5_convert.E5_DIR)
+    print(f"multilingual-e5-small ready in {artifacts_dir / e5_convert.E5_DIR} ({time.perf_counter() - started:.1f} s)")
     encoder = MiniLMEncoder()
     intent_dir = artifacts_dir / artifacts.INTENT_DIR
     data_sha = hashlib.sha256(train.DATA.read_bytes()).hexdigest()
     manifest_path = intent_dir / artifacts.MANIFEST_FILE
     current = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    if force or current.get("data_sha256") != data_sha:
+    fresh = current.get("format_version") == FORMAT_VERSION and current.get("data_sha256") == data_sha
+    if force or not fresh:
         print("training the intent classifier ...", flush=True)
-        train.train(intent_dir, encoder=encoder)
+        train.train(intent_dir, artifacts_dir / e5_convert.E5_DIR, encoder=encoder)
     else:
         print(f"intent classifier up to date (held-out accuracy {current['held_out_accuracy']:.3f})")
     source = source or DEMO_CATALOG
@@ -46,9 +51,6 @@ def build(
         source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence, weights=weights
     )
     print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
-    started = time.perf_counter()
-    e5_convert.convert(artifacts_dir / e5_convert.E5_DIR)
-    print(f"multilingual-e5-small ready in {artifacts_dir / e5_convert.E5_DIR} ({time.perf_counter() - started:.1f} s)")
     e5_manifest = build_e5_embeddings(out_dir, artifacts_dir / e5_convert.E5_DIR)
     print(f"catalog {catalog_name!r}: multilingual passages indexed ({e5_manifest['dtype']})")
     return manifest

@@ -93,7 +93,11 @@ class EmbeddedIntentClassifier:
 
     async def load(self) -> None:
         def build() -> IntentModel:
-            return IntentModel(self._directory, MiniLMEncoder(threads=self._threads))
+            from .e5 import E5Encoder
+            from .e5_convert import E5_DIR
+
+            e5 = E5Encoder(self._directory.parents[1] / E5_DIR, threads=self._threads)
+            return IntentModel(self._directory, MiniLMEncoder(threads=self._threads), e5)
 
         model = await asyncio.to_thread(build)
         self._batcher = DynamicBatcher("intent_classifier", model.predict)

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..text import detect_language
 from .minilm import DIMENSION, MiniLMEncoder
 
 LABELS = (
@@ -32,7 +33,7 @@ NGRAM_DIM = 16384
 # Sentence embeddings are weighted over the n-grams (both are unit vectors).
 EMBEDDING_SCALE = 2.0
 HIDDEN = 256
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def char_ngrams(texts: list[str], dim: int = NGRAM_DIM) -> np.ndarray:
@@ -63,39 +64,63 @@ class IntentHead(nn.Module):
         return self.net(torch.cat([embeddings * EMBEDDING_SCALE, ngrams], dim=-1))
 
 
-def save_head(head: IntentHead, directory: Path, manifest: dict) -> None:
+# The head used for each language, the encoder it reads and its weights file. English
+# keeps MiniLM; Chinese (and mixed) text goes through multilingual-e5-small.
+HEADS = {"en": ("minilm", "head.safetensors"), "zh": ("e5", "head_e5.safetensors")}
+
+
+def save_heads(heads: dict[str, IntentHead], directory: Path, manifest: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, directory / "head.safetensors")
+    for language, head in heads.items():
+        weights = {k: v.contiguous() for k, v in head.state_dict().items()}
+        save_file(weights, directory / HEADS[language][1])
     manifest = {
         **manifest,
         "format_version": FORMAT_VERSION,
         "labels": list(LABELS),
         "ngram_dim": NGRAM_DIM,
         "hidden": HIDDEN,
+        "heads": {language: {"encoder": enc, "file": file} for language, (enc, file) in HEADS.items()},
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
 class IntentModel:
-    """Encoder + head: texts in, label probabilities out, one forward pass per batch."""
+    """Encoders + heads: texts in, label probabilities out. Each text goes to the head of its
+    language; each head runs one forward pass over its part of the batch."""
 
     name = "intent_classifier"
 
-    def __init__(self, directory: Path, encoder: MiniLMEncoder | None = None, device: str = "cpu") -> None:
+    def __init__(self, directory: Path, encoder: MiniLMEncoder | None = None, e5=None, device: str = "cpu") -> None:
         manifest = json.loads((directory / "manifest.json").read_text())
         if manifest.get("format_version") != FORMAT_VERSION or tuple(manifest["labels"]) != LABELS:
-            raise ValueError(f"{directory}: intent model format or labels do not match this code")
+            raise ValueError(f"{directory}: intent model format or labels do not match this code; rebuild it")
         self.manifest = manifest
         self.encoder = encoder or MiniLMEncoder(device=device)
-        self.head = IntentHead()
-        self.head.load_state_dict(load_file(directory / "head.safetensors"))
+        if e5 is None:
+            from .e5 import E5Encoder
+            from .e5_convert import E5_DIR
+
+            e5 = E5Encoder(directory.parents[1] / E5_DIR, device=str(self.encoder.device))
+        self.encoders = {"minilm": self.encoder.encode, "e5": lambda texts: e5.encode(texts, "query")}
         self.device = self.encoder.device
-        self.head.eval().to(self.device)
+        self.heads: dict[str, IntentHead] = {}
+        for language, (_, file) in HEADS.items():
+            head = IntentHead()
+            head.load_state_dict(load_file(directory / file))
+            self.heads[language] = head.eval().to(self.device)
 
     @torch.inference_mode()
     def predict(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(LABELS)), dtype=np.float32)
-        embeddings = torch.from_numpy(self.encoder.encode(texts)).to(self.device)
-        ngrams = torch.from_numpy(char_ngrams(texts)).to(self.device)
-        return torch.softmax(self.head(embeddings, ngrams), dim=-1).float().cpu().numpy()
+        out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+        languages = ["zh" if detect_language(t) == "zh" else "en" for t in texts]
+        for language, (encoder, _) in HEADS.items():
+            rows = [i for i, lang in enumerate(languages) if lang == language]
+            if not rows:
+                continue
+            part = [texts[i] for i in rows]
+            embeddings = torch.from_numpy(self.encoders[encoder](part)).to(self.device)
+            ngrams = torch.from_numpy(char_ngrams(part)).to(self.device)
+            logits = self.heads[language](embeddings, ngrams)
+            out[rows] = torch.softmax(logits, dim=-1).float().cpu().numpy()
+        return out
