@@ -88,7 +88,12 @@ class MemoryWatch:
                 pass
 
 
-async def _client(stub, index: int, conversations: int, latencies: list[float], errors: list[str]) -> None:
+def language_of(script: tuple[str, ...]) -> str:
+    return "zh" if re.search(r"[\u4e00-\u9fff]", script[0]) else "en"
+
+
+async def _client(stub, index: int, conversations: int, latencies: list[float], errors: list[str],
+                  by_language: dict[str, list[float]] | None = None) -> None:
     for n in range(conversations):
         script = SCRIPTS[(index + n) % len(SCRIPTS)]
         session_id = ""
@@ -105,6 +110,8 @@ async def _client(stub, index: int, conversations: int, latencies: list[float], 
                 errors.append(f"{err.code().name}: {err.details()}")
                 break
             latencies.append(time.perf_counter() - started)
+            if by_language is not None:
+                by_language.setdefault(language_of(script), []).append(latencies[-1])
             session_id = reply.session_id
 
 
@@ -127,10 +134,13 @@ async def bench_level(address: str, clients: int, conversations: int, metrics_po
         forward0, turns0 = forward_seconds(metrics_ports)
         latencies: list[float] = []
         errors: list[str] = []
+        by_language: dict[str, list[float]] = {}
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch.run(stop))
         started = time.perf_counter()
-        await asyncio.gather(*(_client(stub, i, conversations, latencies, errors) for i in range(clients)))
+        await asyncio.gather(
+            *(_client(stub, i, conversations, latencies, errors, by_language) for i in range(clients))
+        )
         wall = time.perf_counter() - started
         stop.set()
         await watcher
@@ -148,6 +158,7 @@ async def bench_level(address: str, clients: int, conversations: int, metrics_po
         "forward_ms_per_turn": per_turn_forward * 1000,
         "p50_over_forward": p50 / per_turn_forward if per_turn_forward else float("nan"),
         "first_error": errors[0] if errors else "",
+        "p50_ms_by_language": {k: percentile(v, 0.5) * 1000 for k, v in sorted(by_language.items())},
     }
 
 
@@ -162,6 +173,8 @@ def report(rows: list[dict], watch: MemoryWatch) -> None:
             f"{r['p99_ms']:>8.1f} {r['turns_per_s']:>8.1f} {r['forward_ms_per_turn']:>11.1f} "
             f"{r['p50_over_forward']:>8.2f}"
         )
+        langs = ", ".join(f"{k} {v:.1f} ms" for k, v in r["p50_ms_by_language"].items())
+        print(f"        p50 by language: {langs}")
         if r["first_error"]:
             print(f"        first error: {r['first_error']}")
     print("\npeak RSS per service: " + ", ".join(f"{n} {v / 2**20:.0f} MiB" for n, v in watch.peak.items()))
