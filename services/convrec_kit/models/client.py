@@ -6,6 +6,7 @@ Services depend only on these protocols; the backend is chosen by configuration
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -32,85 +33,64 @@ class IntentClassifier(Protocol):
     async def close(self) -> None: ...
 
 
-class EmbeddedTextEncoder:
-    """MiniLM in this process; concurrent calls are batched into one forward pass."""
+class EmbeddedModel:
+    """A model in this process: built off the event loop, then concurrent calls are batched
+    into one forward pass. `build` returns the batch function (texts -> array)."""
 
     dimension = 384
 
-    def __init__(self, threads: int) -> None:
-        self._threads = threads
+    def __init__(self, name: str, build: Callable[[], Callable[[list[str]], np.ndarray]]) -> None:
+        self._name = name
+        self._build = build
         self._batcher: DynamicBatcher | None = None
 
     async def load(self) -> None:
-        model = await asyncio.to_thread(MiniLMEncoder, None, self._threads)
-        self._batcher = DynamicBatcher("text_encoder", model.encode)
+        forward = await asyncio.to_thread(self._build)
+        self._batcher = DynamicBatcher(self._name, forward)
 
     async def ready(self) -> bool:
         return self._batcher is not None
 
-    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
+    async def run(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
         return await self._batcher.run(texts)
+
+    # The same call under the names of the TextEncoder and IntentClassifier interfaces.
+    encode = run
+    predict = run
 
     async def close(self) -> None:
         if self._batcher:
             await self._batcher.close()
 
 
-class EmbeddedMultilingualEncoder:
-    """multilingual-e5-small queries in this process, batched (bf16 where the CPU has it)."""
+def embedded_text_encoder(threads: int) -> EmbeddedModel:
+    """MiniLM sentence embeddings."""
+    return EmbeddedModel("text_encoder", lambda: MiniLMEncoder(threads=threads).encode)
 
-    dimension = 384
 
-    def __init__(self, directory: Path, threads: int) -> None:
-        self._directory = directory
-        self._threads = threads
-        self._batcher: DynamicBatcher | None = None
+def embedded_multilingual_encoder(directory: Path, threads: int) -> EmbeddedModel:
+    """multilingual-e5-small query embeddings (bf16 where the CPU has it)."""
 
-    async def load(self) -> None:
+    def build():
         from .e5 import E5Encoder
 
-        model = await asyncio.to_thread(E5Encoder, self._directory, self._threads)
-        self._batcher = DynamicBatcher("multilingual_encoder", lambda texts: model.encode(texts, "query"))
+        model = E5Encoder(directory, threads)
+        return lambda texts: model.encode(texts, "query")
 
-    async def ready(self) -> bool:
-        return self._batcher is not None
-
-    async def encode(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
-        return await self._batcher.run(texts)
-
-    async def close(self) -> None:
-        if self._batcher:
-            await self._batcher.close()
+    return EmbeddedModel("multilingual_encoder", build)
 
 
-class EmbeddedIntentClassifier:
-    """The intent model (encoder + head) in this process, batched."""
+def embedded_intent_classifier(directory: Path, threads: int) -> EmbeddedModel:
+    """The intent model: encoders and per-language heads."""
 
-    def __init__(self, directory: Path, threads: int) -> None:
-        self._directory = directory
-        self._threads = threads
-        self._batcher: DynamicBatcher | None = None
+    def build():
+        from .e5 import E5Encoder
+        from .e5_convert import E5_DIR
 
-    async def load(self) -> None:
-        def build() -> IntentModel:
-            from .e5 import E5Encoder
-            from .e5_convert import E5_DIR
+        e5 = E5Encoder(directory.parents[1] / E5_DIR, threads=threads)
+        return IntentModel(directory, MiniLMEncoder(threads=threads), e5).predict
 
-            e5 = E5Encoder(self._directory.parents[1] / E5_DIR, threads=self._threads)
-            return IntentModel(self._directory, MiniLMEncoder(threads=self._threads), e5)
-
-        model = await asyncio.to_thread(build)
-        self._batcher = DynamicBatcher("intent_classifier", model.predict)
-
-    async def ready(self) -> bool:
-        return self._batcher is not None
-
-    async def predict(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
-        return await self._batcher.run(texts)
-
-    async def close(self) -> None:
-        if self._batcher:
-            await self._batcher.close()
+    return EmbeddedModel("intent_classifier", build)
 
 
 def text_encoder(settings) -> TextEncoder:
@@ -119,7 +99,7 @@ def text_encoder(settings) -> TextEncoder:
         from .triton_client import TritonTextEncoder
 
         return TritonTextEncoder(settings.triton_url, settings.triton_timeout_seconds)
-    return EmbeddedTextEncoder(settings.torch_threads)
+    return embedded_text_encoder(settings.torch_threads)
 
 
 def intent_classifier(settings, directory: Path) -> IntentClassifier:
@@ -128,7 +108,7 @@ def intent_classifier(settings, directory: Path) -> IntentClassifier:
         from .triton_client import TritonIntentClassifier
 
         return TritonIntentClassifier(settings.triton_url, settings.triton_timeout_seconds)
-    return EmbeddedIntentClassifier(directory, settings.torch_threads)
+    return embedded_intent_classifier(directory, settings.torch_threads)
 
 
 def multilingual_encoder(settings, directory: Path) -> TextEncoder:
@@ -137,4 +117,4 @@ def multilingual_encoder(settings, directory: Path) -> TextEncoder:
         from .triton_client import TritonTextEncoder
 
         return TritonTextEncoder(settings.triton_url, settings.triton_timeout_seconds, "multilingual_encoder")
-    return EmbeddedMultilingualEncoder(directory, settings.torch_threads)
+    return embedded_multilingual_encoder(directory, settings.torch_threads)
