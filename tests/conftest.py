@@ -6,6 +6,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec_cli.launcher import Cluster
 from convrec_kit import artifacts

@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import grpc
+
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 
 SCRIPTS = (

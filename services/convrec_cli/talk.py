@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 

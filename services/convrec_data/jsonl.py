@@ -6,8 +6,9 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from convrec_kit.catalog import item_from_record, item_to_record
 from tqdm import tqdm
+
+from convrec_kit.catalog import item_from_record, item_to_record
 
 from .common import (
     CATALOG_FILE,

@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     redial.add_argument(
         "--dev", action="store_true", help="for tuning: split the training part again and leave the test part unseen"
     )
+    redial.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned ReDial weights)")
     retrieval = kinds.add_parser(
         "retrieval", help="dense retrieval quality of MiniLM vs multilingual-e5-small on labeled queries"
     )
@@ -31,6 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     movielens = kinds.add_parser("movielens", help="next item: leave-last-out per user, full ranking")
     movielens.add_argument("--path", type=Path, required=True, help="MovieLens folder (movies.csv, ratings.csv)")
     movielens.add_argument("--max-users", type=int, help="evaluate only the first N users")
+    movielens.add_argument(
+        "--dev", action="store_true", help="for tuning: hold out each user's second-to-last item instead"
+    )
+    movielens.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned MovieLens weights)")
     for parser in (redial, movielens):
         parser.add_argument("--artifacts-dir", type=Path, help="where to build (default: CONVREC_ARTIFACTS_DIR)")
         parser.add_argument("--catalog-name", help="name of the catalog built for the evaluation")
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> None:
                 max_test_dialogues=args.max_test_dialogues,
                 workers=args.workers,
                 dev=args.dev,
+                weights=args.weights or redial.WEIGHTS,
             )
             print(redial.format_report(report))
         else:
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> None:
                 artifacts_dir=args.artifacts_dir,
                 catalog_name=args.catalog_name or movielens.CATALOG_NAME,
                 max_users=args.max_users,
+                dev=args.dev,
+                weights=args.weights or movielens.WEIGHTS,
             )
             print(movielens.format_report(report))
     except DataError as exc:

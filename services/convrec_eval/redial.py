@@ -19,15 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from tqdm import tqdm
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 from convrec_data import redial as rd
 from convrec_data.common import DataError, require_file, write_jsonl
-from tqdm import tqdm
 
 from . import metrics
 
 CATALOG_NAME = "redial-eval"
+# Blend weights for the ReDial catalog, chosen on a split of the training part (--dev).
+WEIGHTS = Path(__file__).with_name("data") / "redial_weights.json"
 PAGE_SIZE = 50
 MAX_TEXT_BYTES = 4000
 MAX_HISTORY = 100
@@ -199,6 +202,7 @@ def evaluate(
     workers: int = 2,
     page_size: int = PAGE_SIZE,
     dev: bool = False,
+    weights: Path | None = WEIGHTS,
 ) -> dict:
     from convrec_cli.build import build
     from convrec_cli.launcher import Cluster
@@ -223,6 +227,7 @@ def evaluate(
         files["catalog"],
         popularity=files["popularity"],
         co_occurrence=files["co_occurrence"],
+        weights=weights,
     )
     counts = rd.mention_counts(split.train)
     genres = {r["external_id"]: set(r["categories"]) - {"movie"} for r in records}

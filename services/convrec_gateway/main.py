@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2_grpc
 from convrec.ranking.v1 import ranking_pb2_grpc
@@ -13,7 +15,6 @@ from convrec_kit.channels import open_channel
 from convrec_kit.logs import configure_logging
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .dialogue import Clients, DialogueEngine
 from .service import DialogueServicer

@@ -6,6 +6,8 @@ import uuid
 
 import grpc
 import structlog
+from google.protobuf import timestamp_pb2
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2
@@ -13,7 +15,6 @@ from convrec.retrieval.v1 import retrieval_pb2
 from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.validation import check_constraints, check_count, check_utterance
-from google.protobuf import timestamp_pb2
 
 from .dialogue import DialogueEngine, TurnInput
 from .session import Session

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convrec_kit.settings import REPO_ROOT, CommonSettings
 from pydantic import Field
+
+from convrec_kit.settings import REPO_ROOT, CommonSettings
 
 
 class GatewaySettings(CommonSettings):

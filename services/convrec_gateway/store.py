@@ -13,8 +13,9 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
-from convrec.common.v1 import common_pb2
 from google.protobuf import timestamp_pb2
+
+from convrec.common.v1 import common_pb2
 
 from .session import Session
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+
 from convrec.intent.v1 import intent_pb2_grpc
 from convrec_kit import artifacts
 from convrec_kit.logs import configure_logging

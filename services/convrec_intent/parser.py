@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import numpy as np
+
 from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2
 from convrec_kit.catalog import Catalog
@@ -30,6 +31,8 @@ class Parser:
         self._titles = TitleLinker(catalog)
         self._people = PeopleLinker(catalog)
         self._min_confidence = min_confidence
+        # Kinds (movie, book, product) and categories the catalog has items of.
+        self._categories = {c for item in catalog.items for c in item.categories}
 
     def parse(self, utterance: str, probs: np.ndarray, locale: str = "") -> intent_pb2.ParseResponse:
         language = detect_language(utterance)
@@ -42,6 +45,7 @@ class Parser:
         ext.keywords = [k for k in ext.keywords if k in masked]
         if language == "zh":
             ext.keywords += _chinese_keywords(masked, ext)
+        self._fit_to_catalog(ext)
 
         order = np.argsort(-probs)
         label, confidence = LABELS[int(order[0])], float(probs[order[0]])
@@ -97,6 +101,17 @@ class Parser:
             adjustments=[intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in ext.adjustments],
             cleared_categories=ext.cleared,
         )
+
+    def _fit_to_catalog(self, ext: Extraction) -> None:
+        """What the catalog cannot match is not a filter: a category no item has becomes a
+        search word, and a kind of item the catalog lacks ("comic book" in a movie catalog)
+        is dropped."""
+        missing = [c for c in ext.include if c not in self._categories]
+        if missing:
+            ext.include = [c for c in ext.include if c in self._categories]
+            ext.keywords += [c for c in missing if c not in ext.keywords]
+        if ext.domain and ext.domain not in self._categories:
+            ext.domain = ""
 
     def _correct(self, label, confidence, ext: Extraction, mentions, people, utterance) -> str:
         """Clear request signals win over an unsure small-talk or details label."""

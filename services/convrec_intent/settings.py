@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from convrec_kit.settings import CommonSettings
 from pydantic import Field
+
+from convrec_kit.settings import CommonSettings
 
 
 class IntentSettings(CommonSettings):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from convrec_kit.models.e5 import E5Encoder
 from convrec_kit.models.intent import HEADS, LABELS, IntentHead, char_ngrams, save_heads
 from convrec_kit.models.minilm import MiniLMEncoder

@@ -6,6 +6,7 @@ import math
 from collections import Counter, defaultdict
 
 import numpy as np
+
 from convrec_kit.text import tokenize
 
 

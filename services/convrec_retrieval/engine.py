@@ -8,6 +8,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog, item_text

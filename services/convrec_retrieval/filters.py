@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from convrec.common.v1 import common_pb2
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import fold

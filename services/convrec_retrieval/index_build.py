@@ -11,10 +11,11 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from tqdm import tqdm
+
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog, item_text, item_to_record, read_jsonl
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
-from tqdm import tqdm
 
 FORMAT_VERSION = 1
 # Co-occurrence neighbours kept per item.

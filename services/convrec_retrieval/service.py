@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit.errors import invalid_argument, not_ready
 from convrec_kit.models.client import TextEncoder

@@ -6,10 +6,11 @@ import time
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
 from convrec_kit.errors import error_info
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .helpers import A, say, turn
 

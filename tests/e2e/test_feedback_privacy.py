@@ -6,6 +6,8 @@ import json
 import signal
 import urllib.request
 
+from google.protobuf import timestamp_pb2
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
 
@@ -27,17 +29,21 @@ def feedback(stub, user_id: str, *events, session_id: str = ""):
 
 def test_api_feedback_changes_the_next_turn(gateway):
     user = "feedback-user-1"
-    before = say(gateway, "a science fiction movie", user_id=user, page_size=10)
+    # A fixed weekday evening, so that the context component does not depend on the clock.
+    evening = common_pb2.Context(device="tv", timestamp=timestamp_pb2.Timestamp(seconds=1763496000))
+    before = say(gateway, "a science fiction movie", user_id=user, page_size=10, context=evening)
     disliked = ids(before)[0]
-    ack = feedback(
-        gateway, user, ("mv-wall-e-2008", FT.FEEDBACK_TYPE_LIKE), (disliked, FT.FEEDBACK_TYPE_DISLIKE)
-    )
-    assert ack.accepted == 2
-    after = say(gateway, "a science fiction movie", user_id=user, page_size=10)
+    ack = feedback(gateway, user, ("mv-wall-e-2008", FT.FEEDBACK_TYPE_LIKE),
+                   ("mv-the-iron-giant-1999", FT.FEEDBACK_TYPE_LIKE), (disliked, FT.FEEDBACK_TYPE_DISLIKE))
+    assert ack.accepted == 3
+    after = say(gateway, "a science fiction movie", user_id=user, page_size=10, context=evening)
     assert disliked not in ids(after)
+    assert "mv-wall-e-2008" not in ids(after), "a liked item is not suggested again"
     interest = [c for rec in after.recommendations for c in rec.components if c.name == "interest"]
-    assert interest and any(c.evidence == "mv-wall-e-2008" for c in interest)
-    assert any("WALL-E (2008)" in rec.explanation for rec in after.recommendations)
+    liked = {"mv-wall-e-2008": "WALL-E (2008)", "mv-the-iron-giant-1999": "The Iron Giant (1999)"}
+    assert interest and all(c.evidence in liked for c in interest if c.value > 0)
+    cited = [rec for rec in after.recommendations if any(title in rec.explanation for title in liked.values())]
+    assert cited, "the strongest taste matches are named in the explanations"
 
 
 def test_feedback_in_dialogue_is_stored_for_the_user(gateway):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from convrec_kit.settings import REPO_ROOT
 
 GRPCURL = Path(sys.executable).parent / "grpcurl"

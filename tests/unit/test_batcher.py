@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from convrec_kit.models.batcher import DynamicBatcher
 
 

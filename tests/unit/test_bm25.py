@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from convrec_retrieval.bm25 import BM25Index
 
 DOCS = [

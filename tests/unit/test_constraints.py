@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from convrec_intent.constraints import Extraction, extract
 
 NOW = 2025

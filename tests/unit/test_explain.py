@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from convrec.common.v1 import common_pb2
 from convrec_gateway.explain import breakdown, explain
 from convrec_gateway.session import Wanted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from convrec.common.v1 import common_pb2
 from convrec_retrieval.filters import FilterIndex
 

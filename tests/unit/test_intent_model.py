@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from convrec_kit.models.intent import LABELS, NGRAM_DIM, IntentModel, char_ngrams
 from convrec_kit.models.minilm import MiniLMEncoder
 from convrec_kit.settings import REPO_ROOT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from convrec_intent.mentions import PeopleLinker, TitleLinker
 
 

@@ -6,9 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from google.protobuf import timestamp_pb2
+
 from convrec.common.v1 import common_pb2
 from convrec_ranking.ranker import Ranker, RankWeights, event_weight
-from google.protobuf import timestamp_pb2
 
 FT = common_pb2.FeedbackType
 # A Wednesday at noon UTC: no context rule applies to a desktop user.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from convrec.common.v1 import common_pb2
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
 from convrec_retrieval.engine import FusionWeights, RetrievalEngine

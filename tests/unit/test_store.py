@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from google.protobuf import timestamp_pb2
+
 from convrec.common.v1 import common_pb2
 from convrec_gateway.session import Session, Wanted
 from convrec_gateway.store import ConcurrentUpdate, SQLiteStore
-from google.protobuf import timestamp_pb2
 
 FT = common_pb2.FeedbackType
 USER = common_pb2.Turn.ROLE_USER

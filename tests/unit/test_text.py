@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from convrec_kit.text import STOPWORDS, detect_language, fold, has_cjk, normalize_title, tokenize
 
 

@@ -6,10 +6,11 @@ import math
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
+
 from convrec.common.v1 import common_pb2
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.validation import check_constraints, check_count, check_utterance
-from google.rpc import error_details_pb2, status_pb2
 
 
 def assert_invalid(exc_info, field):
