@@ -80,6 +80,13 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> int:
     return count
 
 
+def write_if_changed(path: Path, records: list[dict]) -> None:
+    """Leaves the file (and what was built from it) alone when its content would not change."""
+    text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        write_jsonl(path, records)
+
+
 @dataclass
 class Report:
     """Counts imported and skipped, with the reason for every skip."""

@@ -15,10 +15,9 @@ from tqdm import tqdm
 
 from convrec.common.v1 import common_pb2
 from convrec_data import movielens as ml
-from convrec_data.common import DataError, require_file
+from convrec_data.common import DataError, require_file, write_if_changed
 
 from . import metrics
-from .redial import _write_if_changed
 
 CATALOG_NAME = "movielens-eval"
 # convrec's default blend: no weights tuned for MovieLens.
@@ -145,19 +144,19 @@ def evaluate(
 
     work = artifacts_dir / "eval" / catalog_name
     work.mkdir(parents=True, exist_ok=True)
-    files = {"catalog": work / "catalog.jsonl", "popularity": work / "popularity.jsonl", "co": work / "co_ratings.jsonl"}
-    _write_if_changed(files["catalog"], ml.catalog_records(movies, links, tags))
-    _write_if_changed(
+    files = {name: work / f"{name}.jsonl" for name in ("catalog", "popularity", "co_ratings")}
+    write_if_changed(files["catalog"], ml.catalog_records(movies, links, tags))
+    write_if_changed(
         files["popularity"],
         [{"item_id": item_ids[i], "count": int(c)} for i, c in enumerate(counts) if c > 0],
     )
-    _write_if_changed(files["co"], co_rating_records(knn, item_ids))
+    write_if_changed(files["co_ratings"], co_rating_records(knn, item_ids))
     build(
         artifacts_dir,
         catalog_name,
         files["catalog"],
         popularity=files["popularity"],
-        co_occurrence=files["co"],
+        co_occurrence=files["co_ratings"],
         weights=weights,
     )
     retrieval = RetrievalEngine(artifacts_dir / catalog_name)

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 from convrec_data import redial as rd
-from convrec_data.common import DataError, require_file, write_jsonl
+from convrec_data.common import DataError, Report, require_file, write_if_changed
 
 from . import metrics
 
@@ -145,7 +145,8 @@ def replay(address: str, cases: list[rd.Case], workers: int = 2, page_size: int 
 
         started = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
-            list(tqdm(pool.map(one, range(len(cases))), total=len(cases), desc="replaying", unit=" turns", disable=None))
+            calls = pool.map(one, range(len(cases)))
+            list(tqdm(calls, total=len(cases), desc="replaying", unit=" turns", disable=None))
         out.seconds = time.perf_counter() - started
     return out
 
@@ -169,25 +170,16 @@ def prepare(
     split = split_dialogues(dialogues, seed, test_fraction)
     if dev:  # tuning: the training part split again; the test part stays unseen
         split = split_dialogues(split.train, seed + 1, test_fraction)
-    from convrec_data.common import Report
-
     records = rd.catalog_records(movies, metadata, Report("redial", ""))
     files = {
         "catalog": work / "catalog.jsonl",
         "popularity": work / "popularity.jsonl",
         "co_occurrence": work / "co_mentions.jsonl",
     }
-    _write_if_changed(files["catalog"], records)
-    _write_if_changed(files["popularity"], rd.popularity_records(split.train))
-    _write_if_changed(files["co_occurrence"], rd.co_mention_records(split.train))
+    write_if_changed(files["catalog"], records)
+    write_if_changed(files["popularity"], rd.popularity_records(split.train))
+    write_if_changed(files["co_occurrence"], rd.co_mention_records(split.train))
     return movies, records, split, files
-
-
-def _write_if_changed(path: Path, records: list[dict]) -> None:
-    """Keeps the file (and so the built indexes) when its content would not change."""
-    text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        write_jsonl(path, records)
 
 
 def evaluate(
@@ -264,6 +256,7 @@ def evaluate(
         "targets": sum(len(c.targets) for c in turns),
         "new_targets": sum(not b for c in turns for b in c.mentioned_before),
         "turns_per_second": len(turns) / replayed.seconds if replayed.seconds else 0.0,
+        "convrec_turns_with_items": sum(1 for r in replayed.rankings if r),
         "convrec_actions": dict(replayed.actions),
         "convrec_errors": dict(replayed.errors),
         "methods": {},
@@ -289,13 +282,16 @@ def format_report(report: dict) -> str:
         for method, m in report["methods"].items()
     ]
     d = report["dialogues"]
+    dev = " (dev: a split of the training part)" if report.get("dev") else ""
     title = (
-        f"ReDial{' (dev: a split of the training part)' if report.get('dev') else ''}: {d['evaluated']} test dialogues (split {d['train']}/{d['test']}, seed {report['seed']}), "
-        f"{report['cases']:,} cases, {report['targets']:,} targets ({report['new_targets']:,} new); "
-        f"candidates: all ReDial movies"
+        f"ReDial{dev}: {d['evaluated']} test dialogues (split {d['train']}/{d['test']}, seed {report['seed']}), "
+        f"{report['cases']:,} recommender turns, {report['targets']:,} target cases "
+        f"({report['new_targets']:,} not mentioned earlier: the 'new' columns); candidates: all ReDial movies"
     )
     footer = (
-        f"convrec: {report['turns_per_second']:.1f} turns/s; actions {report['convrec_actions']}"
+        f"convrec: {report['turns_per_second']:.1f} turns/s; answered {report['convrec_turns_with_items']:,} "
+        f"of {report['cases']:,} turns with items (a turn answered otherwise counts as a miss); "
+        f"actions {report['convrec_actions']}"
         + (f"; errors {report['convrec_errors']}" if report["convrec_errors"] else "")
     )
     return metrics.table(title, columns, rows) + "\n" + footer

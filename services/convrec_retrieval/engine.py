@@ -32,6 +32,8 @@ class FusionWeights:
     prior: float = 0.15
     # Items that co-occur with the seeds and liked items (a catalog built with --co-occurrence).
     co_occurrence: float = 0.5
+    # In the co-occurrence source, an item's say halves with every this many later items.
+    co_occurrence_half_life: float = 3.0
 
 
 class RetrievalEngine:
@@ -140,7 +142,9 @@ class RetrievalEngine:
             candidates |= self._dense_top(self.embeddings[history], allowed, max(10, pool // len(history)))
         related = None
         if self.co_occurrence is not None and (seeds or history):
-            related = self.co_occurrence.scores(list(dict.fromkeys([*seeds, *history])))
+            # Oldest first: the liked items in their order, then the seeds named now.
+            sources = list(reversed(dict.fromkeys(reversed([*history, *seeds]))))
+            related = self.co_occurrence.scores(sources, self.weights.co_occurrence_half_life)
             candidates |= _top(related[0], allowed, pool)
         candidates |= _top(self.prior, allowed, pool)
         candidates = {c for c in candidates if allowed[c]}
@@ -219,20 +223,24 @@ class CoOccurrence:
         with np.load(path) as data:
             return cls(data["neighbours"], data["counts"], size)
 
-    def scores(self, sources: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Per item: its mean strength over the sources (0-1), and the source that gave the most."""
+    def scores(self, sources: list[int], half_life: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Per item: its strength averaged over the sources (0-1), recent sources (the end of
+        the list) weighing more when half_life > 0, and the source that gave the most."""
         total = np.zeros(self.size, dtype=np.float32)
         best = np.zeros(self.size, dtype=np.float32)
         evidence = np.full(self.size, -1)
-        for source in sources:
+        weight_sum = 0.0
+        for age, source in enumerate(reversed(sources)):
+            weight = 0.5 ** (age / half_life) if half_life > 0 else 1.0
+            weight_sum += weight
             row = self.neighbours[source]
             valid = row >= 0
             items, strength = row[valid], self.strength[source][valid]
-            total[items] += strength
-            stronger = strength > best[items]
-            best[items[stronger]] = strength[stronger]
+            total[items] += weight * strength
+            stronger = weight * strength > best[items]
+            best[items[stronger]] = weight * strength[stronger]
             evidence[items[stronger]] = source
-        return total / max(1, len(sources)), evidence
+        return total / max(weight_sum, 1e-9), evidence
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:

@@ -1,0 +1,55 @@
+"""`convrec eval movielens` end to end on a few shared MovieLens users."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter
+
+import pytest
+
+from convrec_cli.main import main
+from convrec_kit.settings import REPO_ROOT
+
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # as in tests/conftest.py
+
+MOVIELENS = SHARED_DATA / "movielens-latest-small"
+pytestmark = pytest.mark.skipif(
+    not (MOVIELENS / "ratings.csv").exists(), reason=f"shared MovieLens data not at {MOVIELENS}"
+)
+
+
+def small_movielens(folder, users: int = 15, max_ratings: int = 40):
+    """Users with few ratings, and only the movies they rated."""
+    folder.mkdir()
+    with (MOVIELENS / "ratings.csv").open(newline="") as handle:
+        ratings = list(csv.DictReader(handle))
+    per_user = Counter(r["userId"] for r in ratings)
+    chosen = sorted((u for u, n in per_user.items() if n <= max_ratings), key=int)[:users]
+    kept = [r for r in ratings if r["userId"] in chosen]
+    movies = {r["movieId"] for r in kept}
+    for name in ("ratings.csv", "movies.csv", "links.csv", "tags.csv"):
+        with (MOVIELENS / name).open(newline="") as source, (folder / name).open("w", newline="") as target:
+            reader = csv.DictReader(source)
+            writer = csv.DictWriter(target, reader.fieldnames)
+            writer.writeheader()
+            writer.writerows(r for r in reader if r["movieId"] in movies and (name != "ratings.csv" or r in kept))
+    shutil.copy(MOVIELENS / "README.txt", folder / "README.txt")
+    return folder, len(chosen)
+
+
+def test_eval_movielens_ranks_the_held_out_movie(tmp_path, catalog_dir, capsys):
+    folder, users = small_movielens(tmp_path / "ml")
+    artifacts_dir = tmp_path / "artifacts"
+    artifacts_dir.mkdir()
+    (artifacts_dir / "models").symlink_to(catalog_dir.parent / "models")
+    main(["eval", "movielens", "--path", str(folder), "--artifacts-dir", str(artifacts_dir),
+          "--catalog-name", "ml-small"])
+    out = capsys.readouterr().out
+    assert "item-kNN" in out and "convrec (retrieval + ranking)" in out
+    report = json.loads((artifacts_dir / "eval" / "ml-small" / "results.json").read_text())
+    assert report["users"] == users
+    assert set(report["methods"]) == {"popularity", "item-kNN", "convrec (retrieval + ranking)"}
+    for values in report["methods"].values():
+        assert 0.0 <= values["NDCG@10"] <= values["HR@10"] <= 1.0

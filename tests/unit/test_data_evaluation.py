@@ -1,0 +1,75 @@
+"""The offline evaluations' parts: metrics, splits, baselines and the replayed request."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from convrec.common.v1 import common_pb2
+from convrec_data import movielens as ml
+from convrec_data import redial as rd
+from convrec_eval import metrics
+from convrec_eval.movielens import ItemKNN, leave_last_out
+from convrec_eval.redial import GenrePopularity, Popularity, converse_request, split_dialogues
+
+from .data_fixtures import REDIAL_DIALOGUES, write_redial
+
+
+def test_metrics_from_ranks():
+    ranks = [1, 3, None, 60]
+    assert metrics.recall(ranks, 1) == 0.25 and metrics.recall(ranks, 10) == 0.5 and metrics.recall(ranks, 50) == 0.5
+    assert metrics.ndcg(ranks, 10) == pytest.approx((1 + 1 / math.log2(4)) / 4)
+    assert metrics.mrr(ranks, 50) == pytest.approx((1 + 1 / 3) / 4)
+    assert metrics.rank_of("b", ["a", "b"]) == 2 and metrics.rank_of("z", ["a"]) is None
+    assert set(metrics.summary(ranks)) == {"R@1", "R@10", "R@50", "NDCG@10", "NDCG@50", "MRR@50"}
+
+
+def test_dialogue_split_is_fixed_by_the_seed(tmp_path):
+    movies = rd.load_movies(write_redial(tmp_path) / "movies.csv")
+    dialogues = [rd.parse_dialogue({**REDIAL_DIALOGUES[0], "conversationId": str(i)}, movies, "t") for i in range(10)]
+    a, b = split_dialogues(dialogues, 42, 0.2), split_dialogues(dialogues, 42, 0.2)
+    assert [d.dialogue_id for d in a.test] == [d.dialogue_id for d in b.test] and len(a.test) == 2
+    assert {d.dialogue_id for d in a.train} | {d.dialogue_id for d in a.test} == {str(i) for i in range(10)}
+    assert not {d.dialogue_id for d in a.train} & {d.dialogue_id for d in a.test}
+    assert [d.dialogue_id for d in split_dialogues(dialogues, 7, 0.2).test] != [d.dialogue_id for d in a.test]
+
+
+def test_popularity_baselines(tmp_path):
+    movies = rd.load_movies(write_redial(tmp_path) / "movies.csv")
+    case = rd.eval_cases(rd.parse_dialogue(REDIAL_DIALOGUES[0], movies, "t"))[0]
+    counts = Counter({"105": 5, "100": 3, "101": 1})
+    assert Popularity(list(movies), counts).rank(case, 3) == ["105", "100", "101"]
+    genres = {"100": {"horror"}, "101": {"horror"}, "105": {"action"}}
+    # The seeker asked for a horror movie: horror first, by popularity, then the rest.
+    assert GenrePopularity.asked(case) == {"horror"}
+    assert GenrePopularity(list(movies), counts, genres).rank(case, 3) == ["100", "101", "105"]
+
+
+def test_replayed_request_carries_the_context_as_history(tmp_path):
+    movies = rd.load_movies(write_redial(tmp_path) / "movies.csv")
+    case = rd.eval_cases(rd.parse_dialogue(REDIAL_DIALOGUES[0], movies, "t"))[1]
+    request = converse_request(case)
+    roles = [t.role for t in request.history]
+    assert roles == [common_pb2.Turn.ROLE_ASSISTANT, common_pb2.Turn.ROLE_USER, common_pb2.Turn.ROLE_ASSISTANT]
+    assert request.utterance == "I did not like The Shining (1980)" and request.page_size == 50
+    assert request.context.HasField("timestamp")
+
+
+def test_leave_last_out_by_timestamp():
+    ratings = [ml.Rating("1", m, 4.0, t) for m, t in (("10", 3), ("11", 1), ("12", 2), ("13", 3))]
+    ratings.append(ml.Rating("2", "10", 4.0, 1))  # one rating: not evaluated
+    split = leave_last_out(ratings)
+    assert split.test["1"].movie_id == "13" and [r.movie_id for r in split.train["1"]] == ["11", "12", "10"]
+    assert "2" not in split.test
+    dev = leave_last_out(ratings, dev=True)
+    assert dev.test["1"].movie_id == "10" and [r.movie_id for r in dev.train["1"]] == ["11", "12"]
+
+
+def test_item_knn_scores_by_cosine_neighbours():
+    matrix = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=np.float32)
+    knn = ItemKNN(matrix, neighbours=2)
+    assert knn.top([0], {0}, 1) == [1]
+    assert knn.top([2], {2}, 1) == [3]
