@@ -83,6 +83,7 @@ class DialogueEngine:
     ) -> list[common_pb2.FeedbackEvent]:
         """Applies what a user turn says to the state; returns the feedback it carries."""
         session.language = parse.language or session.language
+        session.discuss([m.item_id for m in parse.mentions])
         kind = parse.intent
         events = []
         if kind in (IT.INTENT_TYPE_RECOMMEND, IT.INTENT_TYPE_REFINE):
@@ -142,6 +143,9 @@ class DialogueEngine:
         if kind == IT.INTENT_TYPE_GOODBYE:
             return Outcome(A.ACTION_GOODBYE, replies.GOODBYE[lang])
         if kind == IT.INTENT_TYPE_CHITCHAT:
+            if not session.wanted.is_empty() or session.discussed or session.liked:
+                # Small talk inside a conversation about items: answer it and keep suggesting.
+                return await self._recommend(session, turn, lang, lead=replies.CHITCHAT_LEAD[lang])
             return Outcome(
                 A.ACTION_SMALL_TALK, replies.CHITCHAT[lang], suggestions=replies.CLARIFY_SUGGESTIONS[lang]
             )
@@ -262,6 +266,8 @@ class DialogueEngine:
             )
         session.last_query = query
         liked = [e.item_id for e in turn.history if e.type not in _NEGATIVE] + session.liked
+        known = set(constraints.seed_item_ids) | set(liked) | set(session.rejected)
+        discussed = [i for i in session.discussed if i not in known]
         retrieved = await call(
             "retrieval",
             self.clients.retrieval.Retrieve,
@@ -272,6 +278,7 @@ class DialogueEngine:
                 top_k=max(self._candidates, turn.page_size * 5),
                 history_item_ids=list(dict.fromkeys(liked))[-50:],
                 language=lang,
+                context_item_ids=discussed,
             ),
             turn.budget,
             turn.request_id,

@@ -14,6 +14,7 @@ PERSONAL = ("seed", "interest")
 # Below these values a component is too weak to cite as a reason.
 CITE = {
     "seed": 0.3,
+    "discussed": 0.3,
     "interest": 0.05,
     "category": 0.01,
     "dense": 0.25,
@@ -23,7 +24,7 @@ CITE = {
     "co_occurrence": 0.1,
 }
 # Components whose evidence is an item id, shown as its title.
-ITEM_EVIDENCE = ("seed", "interest", "co_occurrence", "diversity")
+ITEM_EVIDENCE = ("seed", "discussed", "interest", "co_occurrence", "diversity")
 
 
 def _reason(
@@ -36,6 +37,13 @@ def _reason(
             f"与您提到的{t}相似（相似度 {c.value:.2f}）"
             if zh
             else f"it is close to {t}, which you mentioned (similarity {c.value:.2f})"
+        )
+    if c.name == "discussed" and c.evidence:
+        t = title_of(c.evidence)
+        return (
+            f"与之前聊到的{t}相似（相似度 {c.value:.2f}）"
+            if zh
+            else f"it is close to {t}, which came up earlier (similarity {c.value:.2f})"
         )
     if c.name == "interest" and c.evidence:
         t = title_of(c.evidence)

@@ -90,6 +90,7 @@ CHITCHAT = {
     "en": "I'm a recommender, so I'm best at suggesting movies and books. Want a suggestion?",
     "zh": "我是推荐助手，最擅长推荐电影和书。要不要来点推荐？",
 }
+CHITCHAT_LEAD = {"en": "Happy to chat! ", "zh": "聊得很开心！"}
 OUT_OF_SCOPE = {
     "en": "Sorry, I can't help with that. I can recommend movies, books and products.",
     "zh": "抱歉，这个我帮不上忙。我可以为您推荐电影、书籍和商品。",

@@ -149,6 +149,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         for turn, parse in zip(request.history, parsed.responses[:-1]):
             if turn.role == ROLE.ROLE_ASSISTANT:
                 ids = [m.item_id for m in parse.mentions]
+                session.discuss(ids)
                 if ids:
                     session.last = ids
                     session.shown = list(dict.fromkeys([*session.shown, *ids]))

@@ -54,6 +54,9 @@ class Wanted:
         )
 
 
+MAX_DISCUSSED = 50
+
+
 @dataclass
 class Session:
     session_id: str = ""
@@ -62,6 +65,8 @@ class Session:
     shown: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     liked: list[str] = field(default_factory=list)
+    # Items named in the dialogue by either side, oldest first.
+    discussed: list[str] = field(default_factory=list)
     last: list[str] = field(default_factory=list)
     # item_id -> [score, [[name, value, weight, evidence], ...]] of the last list.
     last_scores: dict[str, list] = field(default_factory=dict)
@@ -82,6 +87,11 @@ class Session:
         data = json.loads(text)
         wanted = Wanted(**data.pop("wanted"))
         return cls(session_id=session_id, user_id=user_id, version=version, wanted=wanted, **data)
+
+    def discuss(self, item_ids: list[str]) -> None:
+        """Items named now move to the end (the most recent); the list stays bounded."""
+        named = list(dict.fromkeys(item_ids))
+        self.discussed = ([i for i in self.discussed if i not in named] + named)[-MAX_DISCUSSED:]
 
     def remember_scores(self, items: list[common_pb2.ScoredItem]) -> None:
         self.last_scores = {
@@ -108,4 +118,5 @@ class Session:
             turn_count=self.turn_count,
             language=self.language,
             focus_item_id=self.focus,
+            discussed_item_ids=self.discussed,
         )

@@ -397,6 +397,7 @@ _KEYWORD_STOP = (
         "options",
         "instead",
     }
+    | lx.CHAT_FILLER_EN
     | set(lx.ORDINALS_EN)
     | {w for phrase in lx.ADJUST_EN for w in phrase.split()}
     | {w for cues in lx.DETAIL_EN.values() for cue in cues for w in cue.split()}
@@ -409,8 +410,12 @@ def _keywords(text: str, out: Extraction) -> None:
         for i in range(start, min(end, len(masked))):
             masked[i] = " "
     rest = "".join(masked)
-    for word in re.findall(r"[a-z][a-z'\-]{2,}", rest):
-        if word not in _KEYWORD_STOP and not _NEG_EN.fullmatch(word) and word not in out.keywords:
+    for match in re.finditer(r"[a-z][a-z'\-]{2,}", rest):
+        word = match[0]
+        # "about love": a topic, though "love" is usually an opinion.
+        topic = word in lx.CHAT_FILLER_EN and rest[: match.start()].rstrip().endswith("about")
+        stop = word in _KEYWORD_STOP and not topic
+        if not stop and not _NEG_EN.fullmatch(word) and word not in out.keywords:
             out.keywords.append(word)
 
 

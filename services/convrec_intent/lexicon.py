@@ -442,3 +442,19 @@ DECADE_WORDS_EN = {
     "eighties": 1980,
     "nineties": 1990,
 }
+
+# Words of conversation (opinions, acknowledgements, watching verbs, contractions) that say
+# nothing about what to recommend; never keywords. "love story" is caught as romance first.
+CHAT_FILLER_EN = frozenset(
+    """seen see saw sees seeing watched watching watches heard hear know knew think thought
+    guess love loved loves loving liked likes enjoy enjoyed enjoys enjoying yes yeah yea yep
+    yup nope okay sure cool awesome perfect definitely actually pretty well both all another
+    other others yet will should might must i'm i've i'll i'd it's that's thats there's
+    you're you've you'd you'll we're we've don't didn't doesn't haven't havent hadn't isn't
+    wasn't aren't won't can't cant dont didnt sounds sound check suggestion recommendation
+    recommendations similar hello interesting interested favorite favorites favourite
+    favourites fan fans help haha hahaha lol ohh ooh wow hmm course though things thing
+    recently while lot lots along try ideas idea even right name always ago big list day
+    either tell let got going gonna wanna much many very still ever never bye goodbye chat
+    chatting talk talking looks looking checked mentioned remember glad hope""".split()
+)

@@ -15,6 +15,8 @@ _CUE_BEFORE = re.compile(
     r"(?:like|as|than|seen|watched|saw|loved|liked|enjoyed|read|about|hated|love|watch|"
     r"看了|看过|喜欢|类似|像)\s*[\"'“《]?\s*$"
 )
+_PRONOUNS = frozenset("it her him us them me you she he we they this that those these".split())
+_YEAR_AFTER = re.compile(r"\s*\((?:19|20)\d\d\)")
 MAX_TITLE_TOKENS = 12
 
 
@@ -134,9 +136,14 @@ class TitleLinker:
             return True
         capitalised = all(t[0][:1].isupper() or not t[0][:1].isalpha() for t in tokens)
         quoted = text[max(0, start - 1) : start] in {'"', "'", "“", "《"}
+        dated = bool(_YEAR_AFTER.match(text[tokens[-1][2] :]))
+        if len(words) == 1 and words[0] in _PRONOUNS:
+            # "loved it" is not the film "It": a pronoun must be written as a name.
+            sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?"
+            return (capitalised and not sentence_start) or quoted or dated
         cued = bool(_CUE_BEFORE.search(text[:start].lower()))
         if common:
-            return (capitalised and start > 0) or quoted or cued
+            return (capitalised and start > 0) or quoted or cued or dated
         return capitalised or quoted or cued or typed >= 2
 
 

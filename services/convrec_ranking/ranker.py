@@ -36,7 +36,7 @@ MOOD_CATEGORIES = {
     "inspiring": {"biography", "sport", "drama"},
 }
 # Components from retrieval kept as they are.
-PASS_THROUGH = ("dense", "lexical", "seed", "co_occurrence")
+PASS_THROUGH = ("dense", "lexical", "seed", "discussed", "co_occurrence")
 
 
 @dataclass(frozen=True)

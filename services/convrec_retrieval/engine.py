@@ -1,4 +1,4 @@
-"""Hybrid retrieval: candidates from dense, lexical, seed, history, co-occurrence and prior
+"""Hybrid retrieval: candidates from dense, lexical, seed, discussed, history, co-occurrence and prior
 sources, filtered by the constraints, then scored on every source and fused."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class FusionWeights:
     dense: float = 0.45
     lexical: float = 0.3
     seed: float = 0.8
+    # Items that came up earlier in the dialogue, as weaker seeds.
+    discussed: float = 0.4
     history: float = 0.25
     prior: float = 0.15
     # Items that co-occur with the seeds and liked items (a catalog built with --co-occurrence).
@@ -84,8 +86,8 @@ class RetrievalEngine:
         return {int(i) for i in ids.ravel() if i >= 0}
 
     def seed_similarity(self, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Per item: best similarity to a seed (embedding cosine blended with shared
-        categories and people), and which seed gave it."""
+        """Per item: best similarity to one of the given items (embedding cosine blended
+        with shared categories and people), and which of them gave it."""
         sims = np.clip(self.embeddings @ self.embeddings[seeds].T, 0, 1)
         seed_cats = self._genres[seeds]
         inter = self._genres @ seed_cats.T
@@ -108,9 +110,11 @@ class RetrievalEngine:
         history_ids: list[str],
         top_k: int,
         space: str = "minilm",
+        context_ids: list[str] = (),
     ) -> tuple[list[common_pb2.ScoredItem], int]:
         seeds = self.catalog.positions(constraints.seed_item_ids)
         history = self.catalog.positions(history_ids)
+        discussed = [p for p in self.catalog.positions(context_ids) if p not in set(seeds)]
         allowed = self.filters.mask(constraints, [*exclude_ids, *constraints.seed_item_ids])
         total = int(allowed.sum())
         if total == 0:
@@ -127,23 +131,15 @@ class RetrievalEngine:
         if lexical.max() > 0:
             lexical = lexical / lexical.max()
             candidates |= _top(lexical, allowed, pool)
-        seed_score = np.zeros_like(dense)
-        seed_source = np.full(len(dense), -1)
-        if seeds:
-            seed_score, seed_source = self.seed_similarity(seeds)
-            candidates |= _top(seed_score, allowed, pool)
-        history_score = np.zeros_like(dense)
-        history_source = np.full(len(dense), -1)
-        if history:
-            sims = np.clip(self.embeddings @ self.embeddings[history].T, 0, 1)
-            best = sims.argmax(axis=1)
-            history_score = sims[np.arange(len(sims)), best]
-            history_source = np.asarray(history)[best]
-            candidates |= self._dense_top(self.embeddings[history], allowed, max(10, pool // len(history)))
+        similar = {}  # component -> (per-item similarity, the source item that gave it)
+        for name, sources in (("seed", seeds), ("discussed", discussed), ("history", history)):
+            if sources:
+                similar[name] = self.seed_similarity(sources)
+                candidates |= _top(similar[name][0], allowed, max(10, pool // (1 + (name != "seed"))))
         related = None
-        if self.co_occurrence is not None and (seeds or history):
-            # Oldest first: the liked items in their order, then the seeds named now.
-            sources = list(reversed(dict.fromkeys(reversed([*history, *seeds]))))
+        if self.co_occurrence is not None and (seeds or discussed or history):
+            # Oldest first: the liked items, the dialogue's items, then the seeds named now.
+            sources = list(reversed(dict.fromkeys(reversed([*history, *discussed, *seeds]))))
             related = self.co_occurrence.scores(sources, self.weights.co_occurrence_half_life)
             candidates |= _top(related[0], allowed, pool)
         candidates |= _top(self.prior, allowed, pool)
@@ -163,22 +159,13 @@ class RetrievalEngine:
                 components.append(
                     common_pb2.ScoreComponent(name="lexical", value=float(lexical[pos]), weight=w.lexical)
                 )
-            if seeds:
+            for name, (score, source) in similar.items():
                 components.append(
                     common_pb2.ScoreComponent(
-                        name="seed",
-                        value=float(seed_score[pos]),
-                        weight=w.seed,
-                        evidence=self.catalog.items[int(seed_source[pos])].item_id,
-                    )
-                )
-            if history:
-                components.append(
-                    common_pb2.ScoreComponent(
-                        name="history",
-                        value=float(history_score[pos]),
-                        weight=w.history,
-                        evidence=self.catalog.items[int(history_source[pos])].item_id,
+                        name=name,
+                        value=float(score[pos]),
+                        weight=getattr(w, name),
+                        evidence=self.catalog.items[int(source[pos])].item_id,
                     )
                 )
             if related is not None:

@@ -57,8 +57,11 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         check_constraints(request.constraints)
         if len(request.query.encode()) > self._max_query_bytes:
             raise invalid_argument("query", f"query is over {self._max_query_bytes} bytes")
-        if len(request.exclude_item_ids) > 10 * MAX_IDS or len(request.history_item_ids) > MAX_IDS:
-            raise invalid_argument("exclude_item_ids", "too many item ids")
+        if len(request.exclude_item_ids) > 10 * MAX_IDS:
+            raise invalid_argument("exclude_item_ids", f"at most {10 * MAX_IDS} ids")
+        for name in ("history_item_ids", "context_item_ids"):
+            if len(getattr(request, name)) > MAX_IDS:
+                raise invalid_argument(name, f"at most {MAX_IDS} ids")
         query = request.query.strip()
         lexical = " ".join([query, *request.constraints.keywords]).strip()
         space = self.space_for(lexical, request.language)
@@ -73,6 +76,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
             list(request.history_item_ids),
             top_k,
             space,
+            list(request.context_item_ids),
         )
         return retrieval_pb2.RetrieveResponse(candidates=candidates, total_matching=total)
 

@@ -97,6 +97,15 @@ def test_small_talk_goodbye_and_out_of_scope(gateway):
     assert say(gateway, "how are you today?").action == A.ACTION_SMALL_TALK
 
 
+def test_small_talk_inside_a_conversation_keeps_suggesting(gateway):
+    first = say(gateway, "a funny movie from the 90s")
+    r = say(gateway, "haha nice, how are you today?", session_id=first.session_id)
+    assert r.action == A.ACTION_RECOMMEND
+    assert r.reply.startswith("Happy to chat!")
+    assert r.recommendations and not set(ids(r)) & set(ids(first))
+    assert r.state.constraints.mood == "funny" and r.state.constraints.ranges[0].min == 1990
+
+
 def test_chinese_conversation_gets_chinese_replies(gateway):
     r = say(gateway, "我想看一部动作片", page_size=5)
     assert r.action == A.ACTION_RECOMMEND and r.intent.language == "zh"
@@ -155,6 +164,23 @@ def test_stateless_turn_is_answered_from_history_alone(gateway):
         1990 <= y <= 1999 and "crime" in c
         for y, c in zip(years(r), (x.item.categories for x in r.recommendations))
     )
+
+
+def test_items_that_came_up_earlier_shape_the_next_list(gateway):
+    history = [
+        turn("user", "I want a movie for tonight"),
+        turn("assistant", "Have you seen Alien (1979)? It is a classic."),
+    ]
+    r = say(gateway, "what else would you suggest?", history=history, page_size=10)
+    assert r.state.discussed_item_ids == ["mv-alien-1979"]
+    assert "mv-alien-1979" not in ids(r), "an item already suggested is not suggested again"
+    discussed = [
+        c for x in r.recommendations for c in x.components if c.name == "discussed"
+    ]
+    assert discussed and {c.evidence for c in discussed} == {"mv-alien-1979"}
+    assert "mv-aliens-1986" in ids(r)
+    aliens = next(x for x in r.recommendations if x.item.item_id == "mv-aliens-1986")
+    assert "Alien (1979), which came up earlier" in aliens.explanation
 
 
 def test_get_session_returns_state_and_turns(gateway):

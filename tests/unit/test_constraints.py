@@ -324,3 +324,15 @@ def test_keywords_skip_consumed_spans_and_stopwords():
 def test_empty_utterance_extracts_nothing():
     e = en("")
     assert e == Extraction()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have seen that, and I loved it! Any others?", "Yes I've heard of it, sounds cool. I'll check it out"],
+)
+def test_conversational_filler_is_not_a_keyword(text):
+    assert extract(text, "en", 2026).keywords == []
+
+
+def test_filler_word_after_about_is_a_topic():
+    assert extract("a film about love and friendship", "en", 2026).keywords == ["love", "friendship"]

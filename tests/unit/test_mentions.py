@@ -132,3 +132,15 @@ def test_people_linker(catalog):
     assert name == "Frank Capra"
     assert (start, end) == (13, 24)
     assert people.link("nothing here") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["I loved it", "have you seen it?", "I liked her", "Have you seen Alien? It is a classic."]
+)
+def test_pronoun_is_not_a_title_even_after_a_cue(linker, text):
+    assert "mv-it-2017" not in ids(linker, text) and "mv-her-2013" not in ids(linker, text)
+
+
+def test_pronoun_title_written_as_a_name_or_dated_is_linked(linker):
+    assert ids(linker, "I watched Her last night") == ["mv-her-2013"]
+    assert ids(linker, "her (2013) was lovely") == ["mv-her-2013"]

@@ -152,6 +152,22 @@ def test_history_component(engine):
     check_scores(results)
 
 
+def test_discussed_items_are_weaker_seeds(engine):
+    constraints = common_pb2.Constraints(seed_item_ids=["mv-toy-story-1995"])
+    discussed = ["mv-alien-1979", "mv-toy-story-1995"]  # a seed is not also a discussed item
+    results, _ = engine.retrieve(None, "", constraints, [], [], 30, context_ids=discussed)
+    found = {s.item_id: {c.name: c for c in s.components} for s in results}
+    values, _ = engine.seed_similarity([engine.catalog.index["mv-alien-1979"]])
+    assert "mv-aliens-1986" in found  # close to Alien, brought in by the discussed source
+    for item_id, parts in found.items():
+        assert parts["discussed"].evidence == "mv-alien-1979"
+        assert parts["discussed"].weight == FusionWeights.discussed < FusionWeights.seed
+        assert parts["discussed"].value == pytest.approx(values[engine.catalog.index[item_id]], abs=1e-5)
+        assert parts["seed"].evidence == "mv-toy-story-1995"
+    assert "mv-alien-1979" in found  # discussed, not excluded: only seeds and exclusions are
+    check_scores(results)
+
+
 def test_prior_only_without_query(engine):
     results, total = engine.retrieve(None, "", common_pb2.Constraints(), [], [], 5)
     assert total == len(engine.catalog)
