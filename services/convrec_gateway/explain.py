@@ -25,38 +25,28 @@ CITE = {
 }
 # Components whose evidence is an item id, shown as its title.
 ITEM_EVIDENCE = ("seed", "discussed", "interest", "co_occurrence", "diversity")
+# Reasons that name another item: {t} its title, {v} the component's value.
+ITEM_REASONS = {
+    "seed": ("与您提到的{t}相似（相似度 {v:.2f}）", "it is close to {t}, which you mentioned (similarity {v:.2f})"),
+    "discussed": (
+        "与之前聊到的{t}相似（相似度 {v:.2f}）",
+        "it is close to {t}, which came up earlier (similarity {v:.2f})",
+    ),
+    "interest": ("您喜欢过{t}（兴趣匹配 {v:.2f}）", "you liked {t} (taste match {v:.2f})"),
+    "co_occurrence": (
+        "常与{t}一起被提到（关联度 {v:.2f}）",
+        "people who talk about {t} often mention it too (strength {v:.2f})",
+    ),
+}
 
 
 def _reason(
     c: common_pb2.ScoreComponent, item: common_pb2.Item, query: str, lang: str, title_of: TitleOf
 ) -> str:
     zh = lang == "zh"
-    if c.name == "seed" and c.evidence:
-        t = title_of(c.evidence)
-        return (
-            f"与您提到的{t}相似（相似度 {c.value:.2f}）"
-            if zh
-            else f"it is close to {t}, which you mentioned (similarity {c.value:.2f})"
-        )
-    if c.name == "discussed" and c.evidence:
-        t = title_of(c.evidence)
-        return (
-            f"与之前聊到的{t}相似（相似度 {c.value:.2f}）"
-            if zh
-            else f"it is close to {t}, which came up earlier (similarity {c.value:.2f})"
-        )
-    if c.name == "interest" and c.evidence:
-        t = title_of(c.evidence)
-        return (
-            f"您喜欢过{t}（兴趣匹配 {c.value:.2f}）" if zh else f"you liked {t} (taste match {c.value:.2f})"
-        )
-    if c.name == "co_occurrence" and c.evidence:
-        t = title_of(c.evidence)
-        return (
-            f"常与{t}一起被提到（关联度 {c.value:.2f}）"
-            if zh
-            else f"people who talk about {t} often mention it too (strength {c.value:.2f})"
-        )
+    if c.name in ITEM_REASONS and c.evidence:
+        zh_text, en_text = ITEM_REASONS[c.name]
+        return (zh_text if zh else en_text).format(t=title_of(c.evidence), v=c.value)
     if c.name == "category" and c.evidence:
         cats = c.evidence.split(", ")
         return (

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
+from convrec_kit.settings import REPO_ROOT
 
 A = dialogue_pb2
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # as in tests/conftest.py
+
+
+def needs_shared(path: Path, what: str):
+    """Skips a test module when a file of ../shared/data is absent."""
+    return pytest.mark.skipif(not path.exists(), reason=f"shared {what} not at {path.parent}")
 
 
 def say(stub, utterance: str, session_id: str = "", user_id: str = "", page_size: int = 10, **kwargs):

@@ -7,17 +7,12 @@ import json
 import shutil
 from collections import Counter
 
-import pytest
-
 from convrec_cli.main import main
-from convrec_kit.settings import REPO_ROOT
 
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # as in tests/conftest.py
+from .helpers import SHARED_DATA, needs_shared
 
 MOVIELENS = SHARED_DATA / "movielens-latest-small"
-pytestmark = pytest.mark.skipif(
-    not (MOVIELENS / "ratings.csv").exists(), reason=f"shared MovieLens data not at {MOVIELENS}"
-)
+pytestmark = needs_shared(MOVIELENS / "ratings.csv", "MovieLens data")
 
 
 def small_movielens(folder, users: int = 15, max_ratings: int = 40):

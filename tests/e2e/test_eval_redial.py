@@ -6,18 +6,13 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
-
 from convrec_cli.main import main
 from convrec_data import redial as rd
-from convrec_kit.settings import REPO_ROOT
 
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # as in tests/conftest.py
+from .helpers import SHARED_DATA, needs_shared
 
 REDIAL = SHARED_DATA / "redial"
-pytestmark = pytest.mark.skipif(
-    not (REDIAL / "train_sample_1000.jsonl").exists(), reason=f"shared ReDial data not at {REDIAL}"
-)
+pytestmark = needs_shared(REDIAL / "train_sample_1000.jsonl", "ReDial data")
 
 
 def small_redial(folder, dialogues: int = 20, extra_movies: int = 30):
