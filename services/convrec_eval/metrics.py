@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+
+import numpy as np
 
 RECALL_AT = (1, 10, 50)
 NDCG_AT = (10, 50)
@@ -28,6 +30,39 @@ def summary(ranks: Sequence[int | None]) -> dict[str, float]:
     out.update({f"NDCG@{k}": ndcg(ranks, k) for k in NDCG_AT})
     out[f"MRR@{MRR_AT}"] = mrr(ranks, MRR_AT)
     return out
+
+
+def recall_difference(
+    ranks: Sequence[int | None],
+    baseline: Sequence[int | None],
+    k: int,
+    groups: Sequence[Hashable] | None = None,
+    samples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Recall@k of `ranks` minus that of `baseline` on the same targets, with a 95% interval
+    from a paired bootstrap that resamples whole groups (the targets of one dialogue are
+    not independent); without groups every target is its own."""
+    if len(ranks) != len(baseline) or not ranks:
+        raise ValueError("the two methods must rank the same, non-empty set of targets")
+    delta = np.array([_hit(a, k) - _hit(b, k) for a, b in zip(ranks, baseline)], dtype=np.float64)
+    keys = {g: i for i, g in enumerate(dict.fromkeys(groups))} if groups is not None else None
+    group = np.array([keys[g] for g in groups]) if keys else np.arange(len(delta))
+    n = int(group.max()) + 1
+    sums = np.bincount(group, weights=delta, minlength=n)
+    sizes = np.bincount(group, minlength=n)
+    picks = np.random.default_rng(seed).integers(0, n, size=(samples, n))
+    boot = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
+    return float(delta.mean()), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
+
+
+def _hit(rank: int | None, k: int) -> int:
+    return int(rank is not None and rank <= k)
+
+
+def format_difference(name: str, difference: dict[str, list[float]]) -> str:
+    parts = [f"{m} {d:+.3f} (95% CI {lo:+.3f} to {hi:+.3f})" for m, (d, lo, hi) in difference.items()]
+    return f"convrec minus {name}: " + ", ".join(parts)
 
 
 def rank_of(target: str, ranked: Sequence[str]) -> int | None:

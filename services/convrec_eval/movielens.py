@@ -20,6 +20,7 @@ from convrec_data.common import DataError, require_file, write_if_changed
 from . import metrics
 
 CATALOG_NAME = "movielens-eval"
+CONVREC = "convrec (retrieval + ranking)"
 # convrec's default blend: no weights tuned for MovieLens.
 WEIGHTS = None
 K = 10
@@ -162,7 +163,7 @@ def evaluate(
     retrieval = RetrievalEngine(artifacts_dir / catalog_name)
     ranker = Ranker(artifacts_dir / catalog_name)
 
-    ranks: dict[str, list[int | None]] = {"popularity": [], "item-kNN": [], "convrec (retrieval + ranking)": []}
+    ranks: dict[str, list[int | None]] = {"popularity": [], "item-kNN": [], CONVREC: []}
     started = time.perf_counter()
     convrec_seconds = 0.0
     for user in tqdm(users, desc="users", unit=" users", disable=None):
@@ -174,7 +175,7 @@ def evaluate(
         begin = time.perf_counter()
         ranked = convrec_top(retrieval, ranker, history, split.test[user].timestamp, K)
         convrec_seconds += time.perf_counter() - begin
-        ranks["convrec (retrieval + ranking)"].append(metrics.rank_of(item_ids[target], ranked))
+        ranks[CONVREC].append(metrics.rank_of(item_ids[target], ranked))
     report = {
         "dev": dev,
         "users": len(users),
@@ -183,6 +184,10 @@ def evaluate(
         "convrec_ms_per_user": 1000 * convrec_seconds / len(users),
         "seconds": time.perf_counter() - started,
         "methods": {name: hit_and_ndcg(r) for name, r in ranks.items()},
+        "convrec_minus": {
+            name: {f"HR@{K}": metrics.recall_difference(ranks[CONVREC], ranks[name], K)}
+            for name in ("popularity", "item-kNN")
+        },
     }
     (work / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -215,4 +220,6 @@ def format_report(report: dict) -> str:
         f"{report['users']:,} users, full ranking over {report['movies']:,} movies "
         f"(each user's rated movies excluded)"
     )
-    return metrics.table(title, columns, rows) + f"\nconvrec: {report['convrec_ms_per_user']:.1f} ms per user"
+    lines = [metrics.table(title, columns, rows), f"convrec: {report['convrec_ms_per_user']:.1f} ms per user"]
+    lines += [metrics.format_difference(n, d) for n, d in report.get("convrec_minus", {}).items()]
+    return "\n".join(lines + ["(paired bootstrap over users)"] * bool(report.get("convrec_minus")))

@@ -29,6 +29,7 @@ from convrec_data.common import DataError, Report, require_file, write_if_change
 from . import metrics
 
 CATALOG_NAME = "redial-eval"
+CONVREC = "convrec (gateway, stateless gRPC)"
 # Blend weights for the ReDial catalog, chosen on a split of the training part (--dev).
 WEIGHTS = Path(__file__).with_name("data") / "redial_weights.json"
 PAGE_SIZE = 50
@@ -245,7 +246,7 @@ def evaluate(
         replayed = replay(cluster.address(), turns, workers, page_size)
     finally:
         cluster.stop()
-    results["convrec (gateway, stateless gRPC)"] = replayed.rankings
+    results[CONVREC] = replayed.rankings
 
     report = {
         "dialogues": {"train": len(split.train), "test": len(split.test), "evaluated": len(test)},
@@ -261,6 +262,7 @@ def evaluate(
         "convrec_errors": dict(replayed.errors),
         "methods": {},
     }
+    ranks: dict[str, list[int | None]] = {}
     for name, rankings in results.items():
         all_ranks, new_ranks = [], []
         for case, ranked in zip(turns, rankings):
@@ -269,7 +271,15 @@ def evaluate(
                 all_ranks.append(rank)
                 if not before:
                     new_ranks.append(rank)
+        ranks[name] = all_ranks
         report["methods"][name] = {"all": metrics.summary(all_ranks), "new": metrics.summary(new_ranks)}
+    dialogue_of = [case.dialogue_id for case in turns for _ in case.targets]
+    report["convrec_minus"] = {
+        name: {
+            f"R@{k}": metrics.recall_difference(ranks[CONVREC], ranks[name], k, dialogue_of) for k in (10, 50)
+        }
+        for name in baselines
+    }
     (work / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -294,4 +304,7 @@ def format_report(report: dict) -> str:
         f"actions {report['convrec_actions']}"
         + (f"; errors {report['convrec_errors']}" if report["convrec_errors"] else "")
     )
-    return metrics.table(title, columns, rows) + "\n" + footer
+    differences = [metrics.format_difference(n, d) for n, d in report.get("convrec_minus", {}).items()]
+    if differences:
+        differences.append("(paired bootstrap over test dialogues, all targets)")
+    return "\n".join([metrics.table(title, columns, rows), footer, *differences])

@@ -46,5 +46,6 @@ def test_eval_movielens_ranks_the_held_out_movie(tmp_path, catalog_dir, capsys):
     report = json.loads((artifacts_dir / "eval" / "ml-small" / "results.json").read_text())
     assert report["users"] == users
     assert set(report["methods"]) == {"popularity", "item-kNN", "convrec (retrieval + ranking)"}
+    assert set(report["convrec_minus"]) == {"popularity", "item-kNN"}
     for values in report["methods"].values():
         assert 0.0 <= values["NDCG@10"] <= values["HR@10"] <= 1.0

@@ -59,6 +59,9 @@ def test_eval_redial_replays_test_turns_through_the_gateway(tmp_path, catalog_di
     assert report["targets"] == sum(len(c.targets) for c in cases)
     assert report["convrec_errors"] == {}
     assert report["convrec_turns_with_items"] >= 1
+    assert set(report["convrec_minus"]) == set(report["methods"]) - {"convrec (gateway, stateless gRPC)"}
+    for difference in report["convrec_minus"].values():
+        assert all(low <= d <= high for d, low, high in difference.values())
     for method in report["methods"].values():
         for part in ("all", "new"):
             assert all(0.0 <= v <= 1.0 for v in method[part].values())

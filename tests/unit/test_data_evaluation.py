@@ -27,6 +27,24 @@ def test_metrics_from_ranks():
     assert set(metrics.summary(ranks)) == {"R@1", "R@10", "R@50", "NDCG@10", "NDCG@50", "MRR@50"}
 
 
+def test_recall_difference_with_a_bootstrap_interval():
+    same = [1, None, 30, 2]
+    assert metrics.recall_difference(same, same, 10) == (0.0, 0.0, 0.0)
+    better = [1] * 80 + [None] * 20
+    worse = [1] * 40 + [None] * 60
+    diff, low, high = metrics.recall_difference(better, worse, 10)
+    assert diff == pytest.approx(0.4) and 0 < low < diff < high < 1
+    # Grouped: two groups only, so the interval is far wider than per target.
+    groups = ["a"] * 50 + ["b"] * 50
+    _, g_low, g_high = metrics.recall_difference(better, worse, 10, groups)
+    assert g_high - g_low > high - low
+    assert metrics.recall_difference(better, worse, 10, seed=3) != metrics.recall_difference(better, worse, 10, seed=4)
+    with pytest.raises(ValueError):
+        metrics.recall_difference([1], [1, 2], 10)
+    line = metrics.format_difference("popularity", {"R@10": [0.04, 0.01, 0.07]})
+    assert line == "convrec minus popularity: R@10 +0.040 (95% CI +0.010 to +0.070)"
+
+
 def test_dialogue_split_is_fixed_by_the_seed(tmp_path):
     movies = rd.load_movies(write_redial(tmp_path) / "movies.csv")
     dialogues = [rd.parse_dialogue({**REDIAL_DIALOGUES[0], "conversationId": str(i)}, movies, "t") for i in range(10)]
