@@ -10,7 +10,7 @@ from convrec_kit.names import category_zh
 from .session import Wanted
 
 TitleOf = Callable[[str], str]
-PERSONAL = ("seed", "interest")
+PERSONAL = ("seed", "discussed", "interest")
 # Below these values a component is too weak to cite as a reason.
 CITE = {
     "seed": 0.3,

@@ -1,5 +1,5 @@
-"""Hybrid retrieval: candidates from dense, lexical, seed, discussed, history, co-occurrence and prior
-sources, filtered by the constraints, then scored on every source and fused."""
+"""Hybrid retrieval: candidates from dense, lexical, seed, discussed, history, co-occurrence
+and prior sources, filtered by the constraints, then scored on every source and fused."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ class RetrievalEngine:
     ) -> tuple[list[common_pb2.ScoredItem], int]:
         seeds = self.catalog.positions(constraints.seed_item_ids)
         history = self.catalog.positions(history_ids)
-        discussed = [p for p in self.catalog.positions(context_ids) if p not in set(seeds)]
+        discussed = [p for p in self.catalog.positions(context_ids) if p not in seeds]
         allowed = self.filters.mask(constraints, [*exclude_ids, *constraints.seed_item_ids])
         total = int(allowed.sum())
         if total == 0:

@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
+from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit.errors import error_info
 
 from .helpers import A, say, turn
@@ -106,6 +107,17 @@ def test_bad_feedback(gateway):
         submit(common_pb2.FeedbackEvent(item_id="no-such-item", type=1)),
         contains="unknown item ids: no-such-item",
     )
+
+
+@pytest.mark.parametrize("field", ["history_item_ids", "context_item_ids"])
+def test_retrieval_refuses_too_many_item_ids(cluster, field):
+    with grpc.insecure_channel(cluster.address("retrieval")) as channel:
+        stub = retrieval_pb2_grpc.RetrievalServiceStub(channel)
+        request = retrieval_pb2.RetrieveRequest(query="a comedy", **{field: ["mv-alien-1979"] * 1001})
+        err = expect(INVALID, lambda: stub.Retrieve(request, timeout=10), contains="at most 1000 ids")
+        assert error_info(err).metadata["field"] == field
+        ok = stub.Retrieve(retrieval_pb2.RetrieveRequest(query="a comedy", **{field: ["mv-alien-1979"]}), timeout=10)
+        assert ok.candidates
 
 
 def test_service_stays_healthy_after_bad_input(cluster, gateway):
