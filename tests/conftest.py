@@ -8,8 +8,8 @@ import grpc
 import pytest
 
 from convrec.dialogue.v1 import dialogue_pb2_grpc
-from convrec_cli.launcher import Cluster
 from convrec_kit import artifacts
+from convrec_kit.cluster import Cluster
 from convrec_kit.settings import REPO_ROOT
 
 ARTIFACTS = REPO_ROOT / "artifacts"

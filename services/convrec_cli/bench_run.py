@@ -11,8 +11,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from convrec_kit.cluster import Cluster
+from convrec_kit.processes import free_port
+
 from .bench import run_bench
-from .launcher import Cluster, free_port
 from .triton import TritonServer
 
 

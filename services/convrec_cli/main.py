@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         }[args.service]
         __import__(module, fromlist=["main"]).main()
     elif args.command == "build":
+        from convrec_build.pipeline import build as run_build
         from convrec_kit.settings import CommonSettings, load_settings
-
-        from .build import build as run_build
 
         settings = load_settings(CommonSettings)
         run_build(

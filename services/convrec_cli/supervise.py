@@ -3,69 +3,41 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 
-SERVICES = ("intent", "retrieval", "ranking", "gateway")
-
-
-class StopRequest:
-    """Becomes true on SIGTERM or SIGINT (Ctrl-C)."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        signal.signal(signal.SIGTERM, self._request)
-        signal.signal(signal.SIGINT, self._request)
-
-    def _request(self, *_) -> None:
-        self.requested = True
-
-
-def spawn(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "convrec_cli.main", "serve", name], env=env or os.environ.copy()
-    )
+from convrec_kit import processes
+from convrec_kit.cluster import SERVICES, serve_command
 
 
 def supervise(with_triton: bool = False) -> int:
     """Starts every service; if one exits, stops the rest and exits with its code.
     With `with_triton`, a tritonserver is started first and the services use it."""
     env = os.environ.copy()
-    triton = None
-    if with_triton:
-        from convrec_kit.settings import CommonSettings, load_settings
+    if not with_triton:
+        return _run_services(env)
+    from convrec_kit.settings import CommonSettings, load_settings
 
-        from .triton import TritonServer
+    from .triton import TritonServer
 
-        settings = load_settings(CommonSettings)
-        port = int(settings.triton_url.rsplit(":", 1)[1])
-        triton = TritonServer(settings.artifacts_dir / "triton", settings.artifacts_dir, port, port - 1,
-                              port + 1, settings.triton_device, settings.torch_threads).start()
+    settings = load_settings(CommonSettings)
+    port = int(settings.triton_url.rsplit(":", 1)[1])
+    triton = TritonServer(settings.artifacts_dir / "triton", settings.artifacts_dir, port, port - 1,
+                          port + 1, settings.triton_device, settings.torch_threads).start()
+    try:
         triton.wait_ready()
         print(f"convrec: tritonserver ready on {triton.url}", file=sys.stderr)
         env["CONVREC_MODEL_BACKEND"] = "triton"
-    procs = {name: spawn(name, env) for name in SERVICES}
-    stop = StopRequest()
-    code = 0
-    while not stop.requested:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                print(f"convrec: {name} exited with {proc.returncode}; stopping the others", file=sys.stderr)
-                code = proc.returncode or 1
-                stop.requested = True
-                break
-        time.sleep(0.2)
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.time() + 15
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    if triton is not None:
+        return _run_services(env)
+    finally:
         triton.stop()
-    return code
+
+
+def _run_services(env: dict[str, str]) -> int:
+    procs = {name: processes.start(serve_command(name), env) for name in SERVICES}
+    try:
+        exited = processes.wait_first_exit(procs, processes.StopRequest())
+        if exited is not None:
+            print(f"convrec: {exited[0]} exited with {exited[1]}; stopping the others", file=sys.stderr)
+    finally:
+        processes.stop_all(list(procs.values()), grace=15.0)
+    return 0 if exited is None else exited[1] or 1

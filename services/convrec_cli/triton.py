@@ -6,17 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from convrec_kit import processes
 from convrec_kit.settings import REPO_ROOT
-
-from .supervise import StopRequest
 
 SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
 MODELS = ("text_encoder", "intent_classifier", "multilingual_encoder")
@@ -116,36 +113,27 @@ class TritonServer:
             "--exit-on-error=true",
             "--log-verbose=0",
         ]
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
+        self.process = processes.start(command, server_env(), self.log_path)
         return self
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def ready(self) -> bool:
+        """The server and every model report ready."""
         import tritonclient.grpc as triton_grpc
 
-        deadline = time.time() + timeout
         client = triton_grpc.InferenceServerClient(self.url)
-        while time.time() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"tritonserver exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if client.is_server_ready() and all(client.is_model_ready(m) for m in MODELS):
-                    return
-            except Exception:  # not listening yet
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"tritonserver not ready after {timeout:.0f}s; see {self.log_path}")
+        try:
+            return client.is_server_ready() and all(client.is_model_ready(m) for m in MODELS)
+        except Exception:  # not listening yet
+            return False
+        finally:
+            client.close()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        processes.wait_ready(self.ready, timeout, "tritonserver", self.process, self.log_path, interval=0.3)
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            processes.stop(self.process, timeout)
 
 
 def serve_triton(artifacts_dir: Path, device: str, grpc_port: int, http_port: int, metrics_port: int,
@@ -153,12 +141,11 @@ def serve_triton(artifacts_dir: Path, device: str, grpc_port: int, http_port: in
     """Runs tritonserver in the foreground until SIGTERM or Ctrl-C."""
     server = TritonServer(artifacts_dir / "triton", artifacts_dir, grpc_port, http_port, metrics_port,
                           device, threads).start()
-    stop = StopRequest()
+    stop = processes.StopRequest()
     try:
         server.wait_ready()
         print(f"tritonserver ready on {server.url} (gRPC), models: {', '.join(MODELS)}", flush=True)
-        while not stop.requested and server.process.poll() is None:
-            time.sleep(0.3)
+        processes.wait_first_exit({"tritonserver": server.process}, stop, interval=0.3)
     finally:
         server.stop()
     return server.process.returncode or 0

@@ -117,7 +117,7 @@ def evaluate(
     dev: bool = False,
     weights: Path | None = WEIGHTS,
 ) -> dict:
-    from convrec_cli.build import build
+    from convrec_build.pipeline import build
     from convrec_kit.settings import CommonSettings, load_settings
     from convrec_ranking.ranker import Ranker
     from convrec_retrieval.engine import RetrievalEngine

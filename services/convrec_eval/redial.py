@@ -197,8 +197,8 @@ def evaluate(
     dev: bool = False,
     weights: Path | None = WEIGHTS,
 ) -> dict:
-    from convrec_cli.build import build
-    from convrec_cli.launcher import Cluster
+    from convrec_build.pipeline import build
+    from convrec_kit.cluster import Cluster
     from convrec_kit.settings import CommonSettings, load_settings
 
     artifacts_dir = artifacts_dir or load_settings(CommonSettings).artifacts_dir

@@ -2,125 +2,118 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from convrec.common.v1 import common_pb2
-from convrec_kit.names import category_zh
+from convrec_kit.vocabulary import ITEM_EVIDENCE, PEOPLE_FIELDS
+from convrec_kit.vocabulary import Component as K
 
+from . import messages as m
 from .session import Wanted
 
+__all__ = ["CITE", "ITEM_EVIDENCE", "PERSONAL", "breakdown", "explain"]
+
 TitleOf = Callable[[str], str]
-PERSONAL = ("seed", "discussed", "interest")
-# Below these values a component is too weak to cite as a reason.
+PERSONAL = (K.SEED, K.DISCUSSED, K.INTEREST)
+# Below these values a component is too weak to cite as a reason; each has a "reason.<name>" text.
 CITE = {
-    "seed": 0.3,
-    "discussed": 0.3,
-    "interest": 0.05,
-    "category": 0.01,
-    "dense": 0.25,
-    "lexical": 0.2,
-    "popularity": 0.75,
-    "context": 0.01,
-    "co_occurrence": 0.1,
+    K.SEED: 0.3,
+    K.DISCUSSED: 0.3,
+    K.INTEREST: 0.05,
+    K.CATEGORY: 0.01,
+    K.DENSE: 0.25,
+    K.LEXICAL: 0.2,
+    K.POPULARITY: 0.75,
+    K.CONTEXT: 0.01,
+    K.CO_OCCURRENCE: 0.1,
 }
-# Components whose evidence is an item id, shown as its title.
-ITEM_EVIDENCE = ("seed", "discussed", "interest", "co_occurrence", "diversity")
-# Reasons that name another item: {t} its title, {v} the component's value.
-ITEM_REASONS = {
-    "seed": ("与您提到的{t}相似（相似度 {v:.2f}）", "it is close to {t}, which you mentioned (similarity {v:.2f})"),
-    "discussed": (
-        "与之前聊到的{t}相似（相似度 {v:.2f}）",
-        "it is close to {t}, which came up earlier (similarity {v:.2f})",
-    ),
-    "interest": ("您喜欢过{t}（兴趣匹配 {v:.2f}）", "you liked {t} (taste match {v:.2f})"),
-    "co_occurrence": (
-        "常与{t}一起被提到（关联度 {v:.2f}）",
-        "people who talk about {t} often mention it too (strength {v:.2f})",
-    ),
-}
+# Reasons that describe the query rather than cite evidence.
+TEXT_MATCH = (K.DENSE, K.LEXICAL)
+# Popularity's evidence, as the ranking service writes it.
+_RATED = re.compile(r"rated (\S+)")
 
 
-def _reason(
-    c: common_pb2.ScoreComponent, item: common_pb2.Item, query: str, lang: str, title_of: TitleOf
-) -> str:
-    zh = lang == "zh"
-    if c.name in ITEM_REASONS and c.evidence:
-        zh_text, en_text = ITEM_REASONS[c.name]
-        return (zh_text if zh else en_text).format(t=title_of(c.evidence), v=c.value)
-    if c.name == "category" and c.evidence:
-        cats = c.evidence.split(", ")
-        return (
-            f"属于您想要的{'、'.join(category_zh(x) for x in cats)}类型"
-            if zh
-            else f"it is {' and '.join(cats)}, as you asked"
-        )
-    if c.name in ("dense", "lexical") and query:
-        return (
-            f"与您的描述相符（匹配度 {c.value:.2f}）"
-            if zh
-            else f'it matches "{query}" ({c.name} match {c.value:.2f})'
-        )
-    if c.name == "popularity" and c.evidence:
-        return (
-            f"口碑很好（{c.evidence.replace('rated ', '评分 ')}）"
-            if zh
-            else f"it is well liked ({c.evidence})"
-        )
-    if c.name == "context" and c.evidence:
-        return f"适合当前场景（{c.evidence}）" if zh else f"it suits the moment: {c.evidence}"
-    return ""
+def _categories(lang: str, names: list[str], kind: str = "and") -> str:
+    return m.join(lang, [m.category(lang, c) for c in names], kind)
+
+
+def _evidence(c: common_pb2.ScoreComponent, lang: str, title_of: TitleOf) -> str:
+    """A component's evidence as shown: an item's title, a rating or categories in lang."""
+    if not c.evidence:
+        return ""
+    if c.name in ITEM_EVIDENCE:
+        return title_of(c.evidence)
+    if c.name == K.CATEGORY:
+        return m.text(lang, "list.sep").join(m.category(lang, x) for x in c.evidence.split(", "))
+    rated = _RATED.fullmatch(c.evidence)
+    if c.name == K.POPULARITY and rated:
+        return m.text(lang, "evidence.rated", rating=rated[1])
+    return c.evidence
+
+
+def _reason(c: common_pb2.ScoreComponent, query: str, lang: str, title_of: TitleOf, opinion_of) -> str:
+    """The reason a cited component gives; empty where it has nothing to say."""
+    needed = query if c.name in TEXT_MATCH else c.evidence
+    if not needed or not m.has(f"reason.{c.name}"):
+        return ""
+    # The user's interest is cited with what they did with the item (liked, saw, clicked).
+    msg_id = m.first(f"reason.{c.name}.{opinion_of(c.evidence)}", f"reason.{c.name}")
+    shown = _evidence(c, lang, title_of)
+    categories = _categories(lang, c.evidence.split(", ")) if c.name == K.CATEGORY else ""
+    return m.text(
+        lang,
+        msg_id,
+        title=shown,
+        evidence=shown,
+        categories=categories,
+        query=query,
+        label=m.label(lang, "component", c.name),
+        value=c.value,
+    )
+
+
+def _range_fact(lang: str, name: str, value: float, low: float | None, high: float | None) -> str:
+    """A met range stated with the item's value; empty for a field without a fact text."""
+    own = "price" if name == "price_usd" else name
+    if not m.has(f"fact.{own}"):
+        return ""
+    bound = ""
+    if name == "year":
+        form = "between" if low is not None and high is not None else "min" if low is not None else "max"
+        ends = {k: int(v) for k, v in (("low", low), ("high", high)) if v is not None}
+        bound = m.text(lang, f"fact.year.{form}", **ends)
+    return m.text(
+        lang,
+        f"fact.{own}",
+        year=int(value),
+        bound=bound,
+        price=m.value(lang, name, value),
+        runtime=int(value),
+        rating=value,
+    )
 
 
 def _facts(item: common_pb2.Item, wanted: Wanted, lang: str) -> list[str]:
     """Constraints the item satisfies, stated with the item's own values."""
-    zh = lang == "zh"
     facts = []
     for name, (low, high) in sorted(wanted.ranges.items()):
         value = item.numeric.get(name)
         if value is None or (low is not None and value < low) or (high is not None and value > high):
             continue
-        if name == "year":
-            bound = (
-                f"{int(low)}–{int(high)}"
-                if low is not None and high is not None
-                else f"{int(low)} or later"
-                if low is not None
-                else f"{int(high)} or earlier"
-            )
-            facts.append(
-                f"{int(value)}年的作品，符合您的年份要求"
-                if zh
-                else f"it is from {int(value)}, within {bound} as you asked"
-            )
-        elif name in ("price", "price_usd"):
-            money = f"¥{value:g}" if name == "price" else f"${value:g}"
-            facts.append(f"售价 {money}，在您的预算内" if zh else f"it costs {money}, within your budget")
-        elif name == "runtime":
-            facts.append(
-                f"片长 {int(value)} 分钟，符合要求" if zh else f"it runs {int(value)} minutes, as you asked"
-            )
-        elif name == "rating":
-            facts.append(f"评分 {value:g}，达到您的要求" if zh else f"it is rated {value:g}, as you asked")
+        if fact := _range_fact(lang, name, value, low, high):
+            facts.append(fact)
     for person in wanted.people:
         role = _role_of(item, person)
         if role:
-            facts.append(
-                f"{_ROLE_ZH[role]}{person}，符合您的要求"
-                if zh
-                else f"it {_ROLE_EN[role]} {person}, as you asked"
-            )
+            facts.append(m.text(lang, f"fact.person.{role}", person=person))
     if wanted.exclude and not set(wanted.exclude) & set(item.categories):
-        shown = [category_zh(c) if zh else c for c in wanted.exclude]
-        facts.append(f"不含您排除的{'、'.join(shown)}" if zh else f"it is not {' or '.join(shown)}")
+        facts.append(m.text(lang, "fact.exclude", categories=_categories(lang, wanted.exclude, "or")))
     return facts
 
 
-_ROLE_EN = {"director": "was directed by", "cast": "stars", "author": "was written by", "brand": "is made by"}
-_ROLE_ZH = {"director": "导演是", "cast": "主演包括", "author": "作者是", "brand": "品牌是"}
-
-
 def _role_of(item: common_pb2.Item, person: str) -> str:
-    for role in _ROLE_EN:
+    for role in PEOPLE_FIELDS:
         if person.lower() in item.attributes.get(role, "").lower():
             return role
     return ""
@@ -133,49 +126,43 @@ def explain(
     query: str,
     lang: str,
     title_of: TitleOf,
+    opinion_of: Callable[[str], str] = lambda _: "",
 ) -> str:
-    """One or two sentences: the strongest cited components first, then the constraints met."""
+    """One or two sentences: the strongest cited components first, then the constraints met.
+    opinion_of names what the user did with an item ("seen", "like"), for interest reasons."""
     # Personal reasons (the item named, the user's taste) come first, then the rest by
     # contribution.
     ranked = sorted(components, key=lambda c: (c.name not in PERSONAL, -c.value * c.weight))
-    text_match = [c for c in ranked if c.name in ("dense", "lexical")][1:]
+    text_match = [c for c in ranked if c.name in TEXT_MATCH][1:]
     ranked = [c for c in ranked if c not in text_match]  # cite the stronger text match only
     reasons = []
     for c in ranked:
         if c.value * c.weight <= 0 or c.value < CITE.get(c.name, 1e9):
             continue
-        text = _reason(c, item, query, lang, title_of)
+        text = _reason(c, query, lang, title_of, opinion_of)
         if text and text not in reasons:
             reasons.append(text)
         if len(reasons) == 3:
             break
     reasons += _facts(item, wanted, lang)
-    if not reasons:
-        top = max(components, key=lambda c: c.value * c.weight, default=None)
-        if top is not None and top.value * top.weight > 0:
-            return (
-                f"综合得分最高的一项是{top.name}（{top.value:.2f}）"
-                if lang == "zh"
-                else f"its strongest signal is {top.name} ({top.value:.2f})"
-            )
-        return (
-            "没有特别突出的理由：它符合您的筛选条件，综合得分不高。"
-            if lang == "zh"
-            else "No signal stands out for this one; it passes your filters with a modest score."
-        )
-    if lang == "zh":
-        return "推荐理由：" + "；".join(reasons) + "。"
-    return "Because " + "; ".join(reasons) + "."
+    if reasons:
+        return m.text(lang, "explain.because", reasons=m.text(lang, "explain.sep").join(reasons))
+    top = max(components, key=lambda c: c.value * c.weight, default=None)
+    if top is not None and top.value * top.weight > 0:
+        return m.text(lang, "explain.strongest", label=m.label(lang, "component", top.name), value=top.value)
+    return m.text(lang, "explain.nothing")
 
 
 def breakdown(score: float, components: list[common_pb2.ScoreComponent], lang: str, title_of: TitleOf) -> str:
     """Every component with its contribution, largest first."""
     parts = []
     for c in sorted(components, key=lambda c: abs(c.value * c.weight), reverse=True):
-        evidence = c.evidence
-        if c.name in ITEM_EVIDENCE and evidence:
-            evidence = title_of(evidence)
-        label = f"{c.name}" + (f" [{evidence}]" if evidence else "")
-        parts.append(f"{label} {c.value:.2f}×{c.weight:g}={c.value * c.weight:+.3f}")
-    head = f"总分 {score:.3f}：" if lang == "zh" else f"Score {score:.3f} = "
-    return head + ("；" if lang == "zh" else "; ").join(parts)
+        label = m.label(lang, "component", c.name)
+        evidence = _evidence(c, lang, title_of)
+        if evidence:
+            label = m.text(lang, "breakdown.evidence", label=label, evidence=evidence)
+        contribution = c.value * c.weight
+        parts.append(
+            m.text(lang, "breakdown.part", label=label, value=c.value, weight=c.weight, contribution=contribution)
+        )
+    return m.text(lang, "breakdown", score=score, parts=m.text(lang, "breakdown.sep").join(parts))

@@ -1,135 +1,176 @@
-"""Reply texts in English and Chinese."""
+"""Reply texts of the dialogue, in the user's language, from the message catalogs."""
 
 from __future__ import annotations
 
-from convrec_kit.names import DOMAIN_EN, DOMAIN_ZH_MEASURE, category_zh
+from collections.abc import Iterator, Mapping
 
+from . import messages as m
 from .session import Wanted
 
+# Fields that share another field's texts.
+_TEXT_OF_FIELD = {"price_usd": "price"}
 
-def _join_en(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+
+def _range(lang: str, name: str, low: float | None, high: float | None) -> str:
+    label = m.label(lang, "field", name)
+    shown = {k: m.value(lang, name, v) for k, v in (("low", low), ("high", high)) if v is not None}
+    form = "between" if len(shown) == 2 else "min" if "low" in shown else "max"
+    return m.text(lang, f"describe.range.{form}", label=label, **shown)
+
+
+def _categories(lang: str, names: list[str], kind: str = "and") -> str:
+    return m.join(lang, [m.category(lang, c) for c in names], kind)
 
 
 def describe(wanted: Wanted, lang: str) -> str:
-    """A short phrase for what was understood, e.g. 'science fiction, 1990–1999, not horror'."""
+    """A short phrase for what was understood, e.g. 'science fiction, year 1990–1999, no horror'."""
     parts = []
-    zh = lang == "zh"
     if wanted.include:
-        parts.append("、".join(category_zh(c) for c in wanted.include) if zh else " or ".join(wanted.include))
+        parts.append(_categories(lang, wanted.include, "or"))
     for name, (low, high) in sorted(wanted.ranges.items()):
-        unit = {"price": "¥", "price_usd": "$"}.get(name, "")
-        label = {
-            "year": "年份" if zh else "year",
-            "price": "价格" if zh else "price",
-            "price_usd": "价格" if zh else "price",
-            "runtime": "片长" if zh else "runtime",
-            "rating": "评分" if zh else "rating",
-        }.get(name, name)
-        if low is not None and high is not None:
-            parts.append(f"{label} {unit}{low:g}–{unit}{high:g}")
-        elif low is not None:
-            parts.append(f"{label} ≥ {unit}{low:g}")
-        elif high is not None:
-            parts.append(f"{label} ≤ {unit}{high:g}")
+        if low is not None or high is not None:
+            parts.append(_range(lang, name, low, high))
     if wanted.people:
-        parts.append(("与" if zh else "with ") + ", ".join(wanted.people))
+        parts.append(m.text(lang, "describe.people", names=m.join(lang, wanted.people)))
     if wanted.mood:
-        parts.append(f"{wanted.mood}")
+        parts.append(m.label(lang, "mood", wanted.mood))
     if wanted.exclude:
-        parts.append(
-            ("不要" + "、".join(category_zh(c) for c in wanted.exclude))
-            if zh
-            else "no " + " or ".join(wanted.exclude)
-        )
-    if wanted.keywords and not zh:
-        parts.append("about " + " ".join(wanted.keywords[:4]))
-    return ("，" if zh else ", ").join(parts)
+        parts.append(m.text(lang, "describe.exclude", categories=_categories(lang, wanted.exclude, "or")))
+    if wanted.keywords:
+        parts.append(m.text(lang, "describe.keywords", keywords=" ".join(wanted.keywords[:4])))
+    return m.text(lang, "describe.sep").join(p for p in parts if p)
+
+
+def _one(count: int) -> str:
+    """The suffix of a message's singular form."""
+    return ".one" if count == 1 else ""
 
 
 def recommend(titles: list[str], wanted: Wanted, lang: str, lead: str = "", domain: str = "") -> str:
     summary = describe(wanted, lang)
     domain = wanted.domain or domain
-    if lang == "zh":
-        measure, noun = DOMAIN_ZH_MEASURE.get(domain, DOMAIN_ZH_MEASURE[""])
-        head = f"{lead}为您推荐{len(titles)}{measure}{noun}" + (f"（{summary}）" if summary else "")
-        return head + "：" + "、".join(titles[:5]) + ("等。" if len(titles) > 5 else "。")
-    noun = DOMAIN_EN.get(domain, "picks")
-    head = f"{lead}Here are {len(titles)} {noun}" + (f" ({summary})" if summary else "")
-    shown = titles[:5] + ([f"{len(titles) - 5} more"] if len(titles) > 5 else [])
-    return head + ": " + _join_en(shown) + "."
+    count, one = len(titles), _one(len(titles))
+    items = m.text(lang, m.first(f"items.{domain}{one}", f"items.any{one}"), count=count)
+    if count > 5:
+        shown = m.text(lang, "recommend.titles_more", titles=m.text(lang, "list.sep").join(titles[:5]), rest=count - 5)
+    else:
+        shown = m.join(lang, titles)
+    summary = m.text(lang, "recommend.summary", summary=summary) if summary else ""
+    return m.text(lang, f"recommend{one}", lead=lead, items=items, summary=summary, titles=shown)
 
 
 def no_match(wanted: Wanted, lang: str) -> str:
     summary = describe(wanted, lang)
-    if lang == "zh":
-        return f"没有找到符合条件（{summary}）的结果。可以放宽一些条件吗？比如换个年份或类型。"
-    return (
-        f"Nothing in the catalog matches all of that ({summary}). "
-        "Could you relax something, such as the years or the genre?"
-    )
+    return m.text(lang, "no_match", summary=summary) if summary else m.text(lang, "no_match.all")
 
 
-CLARIFY = {
-    "en": "Happy to help! What are you in the mood for? "
-    "Tell me a genre, an era, a movie or book you liked, or a budget.",
-    "zh": "很乐意帮忙！您想要什么样的？可以告诉我类型、年代、喜欢的电影或书，或者预算。",
-}
-CLARIFY_SUGGESTIONS = {
-    "en": ["A funny movie from the 90s", "Something like Inception", "An economics book under $30"],
-    "zh": ["推荐一部科幻电影", "类似《肖申克的救赎》的电影", "100-200元的经济类书"],
-}
-GREETING = {
-    "en": "Hi! I can recommend movies, books and a few products. What would you like today?",
-    "zh": "您好！我可以为您推荐电影、书籍和一些商品。今天想找点什么？",
-}
-GOODBYE = {"en": "Goodbye, and enjoy!", "zh": "再见，祝您观影愉快！"}
-CHITCHAT = {
-    "en": "I'm a recommender, so I'm best at suggesting movies and books. Want a suggestion?",
-    "zh": "我是推荐助手，最擅长推荐电影和书。要不要来点推荐？",
-}
-CHITCHAT_LEAD = {"en": "Happy to chat! ", "zh": "聊得很开心！"}
-OUT_OF_SCOPE = {
-    "en": "Sorry, I can't help with that. I can recommend movies, books and products.",
-    "zh": "抱歉，这个我帮不上忙。我可以为您推荐电影、书籍和商品。",
-}
-NO_TARGET = {
-    "en": 'Which one do you mean? Name it or say "the second one".',
-    "zh": "您指的是哪一个？可以说出名字，或者说“第二个”。",
-}
+def no_more(wanted: Wanted, lang: str) -> str:
+    """Paging ran out: everything that matches has been shown."""
+    summary = describe(wanted, lang)
+    return m.text(lang, "no_more", summary=summary) if summary else m.text(lang, "no_more.all")
+
+
+def ambiguous(chosen: str, others: list[str], lang: str) -> str:
+    """Which of several items a name meant: the one taken, and a question about the others."""
+    if not others:
+        return m.text(lang, "ambiguous.none", chosen=chosen)
+    return m.text(lang, "ambiguous", chosen=chosen, others=m.join(lang, others, "or"))
+
+
+def adjusted(changes: list[tuple[str, int, float]], lang: str) -> str:
+    """What a relative change did, per (field, direction, new bound): direction > 0 raised
+    the lower bound ("newer"), otherwise the upper bound came down ("cheaper")."""
+    said = []
+    for field, direction, bound in changes:
+        way = "up" if direction > 0 else "down"
+        own = _TEXT_OF_FIELD.get(field, field)
+        msg_id = m.first(f"adjusted.{own}.{way}", f"adjusted.any.{way}")
+        shown = m.value(lang, field, bound)
+        said.append(m.text(lang, msg_id, bound=shown, label=m.label(lang, "field", field)))
+    return sentences(said, lang)
+
+
+def sentences(parts: list[str], lang: str) -> str:
+    """Sentences in a row, spaced as the language spaces them (English with a space, Chinese without)."""
+    return m.text(lang, "sentence.sep").join(p.strip() for p in parts if p.strip())
+
+
+def not_recommended(title: str, lang: str) -> str:
+    return m.text(lang, "not_recommended", title=title)
+
+
+def more_like(title: str, lang: str) -> str:
+    """The lead of a list of items similar to title."""
+    return m.text(lang, "more_like", title=title)
+
+
+def greeting(lang: str) -> str:
+    return m.text(lang, "greeting")
+
+
+def goodbye(lang: str) -> str:
+    return m.text(lang, "goodbye")
+
+
+def chitchat(lang: str) -> str:
+    return m.text(lang, "chitchat")
+
+
+def chitchat_lead(lang: str) -> str:
+    return m.text(lang, "chitchat.lead")
+
+
+def clarify(lang: str) -> str:
+    return m.text(lang, "clarify")
+
+
+def clarify_suggestions(lang: str) -> list[str]:
+    return m.texts(lang, "suggestions.clarify")
+
+
+def out_of_scope(lang: str) -> str:
+    return m.text(lang, "out_of_scope")
+
+
+def no_target(lang: str) -> str:
+    return m.text(lang, "no_target")
+
+
+class _ByLanguage(Mapping):
+    """A fixed message by language code; an unknown language gets the English text."""
+
+    def __init__(self, msg_id: str, many: bool = False) -> None:
+        self._msg_id, self._many = msg_id, many
+
+    def __getitem__(self, lang: str):
+        return m.texts(lang, self._msg_id) if self._many else m.text(lang, self._msg_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(m.catalogs())
+
+    def __len__(self) -> int:
+        return len(m.catalogs())
+
+
+# The fixed messages indexed by language, as callers used them before the functions above.
+CLARIFY = _ByLanguage("clarify")
+CLARIFY_SUGGESTIONS = _ByLanguage("suggestions.clarify", many=True)
+GREETING = _ByLanguage("greeting")
+GOODBYE = _ByLanguage("goodbye")
+CHITCHAT = _ByLanguage("chitchat")
+CHITCHAT_LEAD = _ByLanguage("chitchat.lead")
+OUT_OF_SCOPE = _ByLanguage("out_of_scope")
+NO_TARGET = _ByLanguage("no_target")
 
 
 def acknowledge_like(title: str, lang: str) -> str:
-    return (
-        f"很高兴您喜欢{title}！这里有一些相似的推荐。"
-        if lang == "zh"
-        else f"Glad you like {title}! Here are more like it."
-    )
+    return m.text(lang, "ack.like", title=title)
 
 
 def acknowledge_dislike(title: str, lang: str, seen: bool) -> str:
-    if lang == "zh":
-        return f"好的，{'您已经看过' if seen else '您不喜欢'}{title}，我不会再推荐它。"
-    return f"Got it, {'you have already seen' if seen else 'not'} {title}; I won't suggest it again. "
+    return m.text(lang, "ack.dislike.seen" if seen else "ack.dislike", title=title)
 
 
 def suggestions_after_list(first_title: str, lang: str, domain: str = "movie") -> list[str]:
-    if lang == "zh":
-        if domain == "movie":
-            return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "换几部新一点的", "第一部看过了"]
-        return ["为什么推荐第一个？", f"{first_title}讲的是什么？", "再便宜一点的", "第一个不喜欢"]
-    if domain == "movie":
-        return [
-            "Why the first one?",
-            f"Tell me more about {first_title}",
-            "Something newer",
-            "I've seen the first one",
-        ]
-    return [
-        "Why the first one?",
-        f"Tell me more about {first_title}",
-        "Something cheaper",
-        "Not the first one",
-    ]
+    msg_id = m.first(f"suggestions.after_list.{domain}", "suggestions.after_list.any")
+    return m.texts(lang, msg_id, title=first_title)

@@ -16,7 +16,9 @@ from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.validation import check_constraints, check_count, check_utterance
 
-from .dialogue import DialogueEngine, TurnInput
+from .dialogue import DialogueEngine, TurnContext, TurnResult
+from .fetch import Call
+from .reducer import FeedbackGiven, reduce
 from .session import Session
 from .settings import GatewaySettings
 from .store import ConcurrentUpdate, Store
@@ -41,84 +43,61 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         page_size = check_count(request.page_size, "page_size", 10, 100)
         check_constraints(request.filters, "filters")
         self._check_history(request.history)
-        budget = Budget(s.turn_budget_seconds)
-        request_id = self._request_id(context)
+        on = Call(Budget(s.turn_budget_seconds), self._request_id(context))
         stateless = len(request.history) > 0
-
         if stateless:
-            session, parse = await self._replay(request, utterance, budget, request_id)
+            session, parse = await self._replay(request, utterance, on)
         else:
-            if request.session_id:
-                session = await self._store.load_session(request.session_id)
-                if session is None:
-                    raise not_found(
-                        "session", f"no session {request.session_id!r}; leave session_id empty to start one"
-                    )
-                if request.user_id and session.user_id and request.user_id != session.user_id:
-                    raise invalid_argument("user_id", "this session belongs to another user")
-            else:
-                session = await self._store.create_session(request.user_id)
+            session = await self._live_session(request)
             parse = await call(
                 "intent",
                 self._engine.clients.intent.Parse,
                 intent_pb2.ParseRequest(utterance=utterance, locale=request.context.locale),
-                budget,
-                request_id,
+                on.budget,
+                on.request_id,
             )
         user_id = request.user_id or session.user_id
-        history = (
-            await self._store.events_for(user_id, "" if user_id else session.session_id, 500)
-            if (user_id or not stateless)
-            else []
-        )
-        context_msg = common_pb2.Context()
-        context_msg.CopyFrom(request.context)
-        if not context_msg.HasField("timestamp"):
-            context_msg.timestamp.GetCurrentTime()
-        turn = TurnInput(
-            utterance, parse, context_msg, request.filters, page_size, budget, request_id, history
-        )
-        outcome = await self._engine.respond(session, turn)
-        session.turn_count += 1
-
-        if outcome.events and (user_id or not stateless):
-            for event in outcome.events:
+        keeps_events = bool(user_id) or not stateless
+        stored = []
+        if keeps_events:
+            stored = await self._store.events_for(user_id, "" if user_id else session.session_id, 500)
+        context_msg = _with_time(request.context)
+        turn = TurnContext(parse, context_msg, request.filters, page_size, tuple(stored))
+        result = await self._engine.respond(session, turn, on)
+        if result.events and keeps_events:
+            for event in result.events:
                 event.timestamp.CopyFrom(context_msg.timestamp)
-            await self._store.add_events(user_id, session.session_id, outcome.events)
+            await self._store.add_events(user_id, session.session_id, result.events)
         if not stateless:
-            try:
-                await self._store.save_session(
-                    session,
-                    [
-                        common_pb2.Turn(role=ROLE.ROLE_USER, text=utterance),
-                        common_pb2.Turn(role=ROLE.ROLE_ASSISTANT, text=outcome.reply),
-                    ],
-                )
-            except ConcurrentUpdate:
-                raise ServiceError(
-                    grpc.StatusCode.ABORTED,
-                    "CONCURRENT_TURN",
-                    "another turn on this session finished first; resend this turn",
-                    {"session_id": session.session_id},
-                ) from None
-        return dialogue_pb2.ConverseResponse(
-            session_id=session.session_id,
-            reply=outcome.reply,
-            action=outcome.action,
-            recommendations=outcome.recommendations,
-            intent=dialogue_pb2.Intent(
-                type=parse.intent,
-                confidence=parse.confidence,
-                constraints=parse.constraints,
-                mentions=parse.mentions,
-                rewritten_query=parse.rewritten_query,
-                language=parse.language,
-                detail_fields=parse.detail_fields,
-                ordinal=parse.ordinal,
-            ),
-            state=session.to_proto(),
-            suggested_replies=outcome.suggestions,
-        )
+            await self._save_turn(result.state, utterance, result.outcome.reply)
+        return _response(result, parse)
+
+    async def _live_session(self, request) -> Session:
+        if not request.session_id:
+            return await self._store.create_session(request.user_id)
+        session = await self._store.load_session(request.session_id)
+        if session is None:
+            raise not_found(
+                "session", f"no session {request.session_id!r}; leave session_id empty to start one"
+            )
+        if request.user_id and session.user_id and request.user_id != session.user_id:
+            raise invalid_argument("user_id", "this session belongs to another user")
+        return session
+
+    async def _save_turn(self, session: Session, utterance: str, reply: str) -> None:
+        turns = [
+            common_pb2.Turn(role=ROLE.ROLE_USER, text=utterance),
+            common_pb2.Turn(role=ROLE.ROLE_ASSISTANT, text=reply),
+        ]
+        try:
+            await self._store.save_session(session, turns)
+        except ConcurrentUpdate:
+            raise ServiceError(
+                grpc.StatusCode.ABORTED,
+                "CONCURRENT_TURN",
+                "another turn on this session finished first; resend this turn",
+                {"session_id": session.session_id},
+            ) from None
 
     def _check_history(self, history) -> None:
         if len(history) > self._s.max_history_turns:
@@ -133,7 +112,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
                 )
             check_utterance(turn.text, self._s.max_utterance_bytes, f"history[{index}].text")
 
-    async def _replay(self, request, utterance: str, budget: Budget, request_id: str):
+    async def _replay(self, request, utterance: str, on: Call):
         """Rebuilds the dialogue state from the earlier turns alone (stateless mode)."""
         texts = [t.text for t in request.history] + [utterance]
         parsed = await call(
@@ -142,25 +121,40 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             intent_pb2.BatchParseRequest(
                 requests=[intent_pb2.ParseRequest(utterance=t, locale=request.context.locale) for t in texts]
             ),
-            budget,
-            request_id,
+            on.budget,
+            on.request_id,
         )
-        session = Session(session_id="", user_id=request.user_id)
-        for turn, parse in zip(request.history, parsed.responses[:-1]):
-            if turn.role == ROLE.ROLE_ASSISTANT:
-                ids = [m.item_id for m in parse.mentions]
-                session.discuss(ids)
-                if ids:
-                    session.last = ids
-                    session.shown = list(dict.fromkeys([*session.shown, *ids]))
-            else:
-                parse.intent = self._engine.resolve(session, parse)
-                self._engine.observe(session, parse, turn.text, [])
-                session.clarified = True
-                session.turn_count += 1
+        start = Session(session_id="", user_id=request.user_id)
+        session = self._engine.replay(start, request.history, parsed.responses[:-1])
         return session, parsed.responses[-1]
 
     async def SubmitFeedback(self, request, context):
+        self._check_feedback(request)
+        found = await call(
+            "retrieval",
+            self._engine.clients.retrieval.BatchGetItems,
+            retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
+            Budget(self._s.turn_budget_seconds),
+            self._request_id(context),
+        )
+        if found.missing_ids:
+            raise not_found("item", f"unknown item ids: {', '.join(sorted(found.missing_ids)[:10])}")
+        session = None
+        if request.session_id:
+            session = await self._store.load_session(request.session_id)
+            if session is None:
+                raise not_found("session", f"no session {request.session_id!r}")
+        user_id = request.user_id or (session.user_id if session else "")
+        accepted = await self._store.add_events(user_id, request.session_id, list(request.events))
+        if session is not None:
+            session = reduce(session, FeedbackGiven(tuple(request.events))).state
+            try:
+                await self._store.save_session(session, [])
+            except ConcurrentUpdate:
+                log.info("feedback_session_update_skipped")  # the events themselves are stored
+        return dialogue_pb2.SubmitFeedbackResponse(accepted=accepted)
+
+    def _check_feedback(self, request) -> None:
         if not request.user_id and not request.session_id:
             raise invalid_argument("user_id", "give a user_id or a session_id")
         if not request.events:
@@ -179,36 +173,6 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
                 )
             if event.type == common_pb2.FEEDBACK_TYPE_RATE and not 0.5 <= event.value <= 5:
                 raise invalid_argument(f"events[{index}].value", "a rating must be between 0.5 and 5")
-        budget = Budget(self._s.turn_budget_seconds)
-        found = await call(
-            "retrieval",
-            self._engine.clients.retrieval.BatchGetItems,
-            retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
-            budget,
-            self._request_id(context),
-        )
-        if found.missing_ids:
-            raise not_found("item", f"unknown item ids: {', '.join(sorted(found.missing_ids)[:10])}")
-        session = None
-        if request.session_id:
-            session = await self._store.load_session(request.session_id)
-            if session is None:
-                raise not_found("session", f"no session {request.session_id!r}")
-        user_id = request.user_id or (session.user_id if session else "")
-        accepted = await self._store.add_events(user_id, request.session_id, list(request.events))
-        if session is not None:
-            for event in request.events:
-                if event.type in (common_pb2.FEEDBACK_TYPE_DISLIKE, common_pb2.FEEDBACK_TYPE_SEEN):
-                    if event.item_id not in session.rejected:
-                        session.rejected.append(event.item_id)
-                elif event.type in (common_pb2.FEEDBACK_TYPE_LIKE, common_pb2.FEEDBACK_TYPE_PURCHASE):
-                    if event.item_id not in session.liked:
-                        session.liked.append(event.item_id)
-            try:
-                await self._store.save_session(session, [])
-            except ConcurrentUpdate:
-                log.info("feedback_session_update_skipped")  # the events themselves are stored
-        return dialogue_pb2.SubmitFeedbackResponse(accepted=accepted)
 
     async def GetSession(self, request, context):
         if not request.session_id:
@@ -238,3 +202,35 @@ def _stamp(seconds: float) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromNanoseconds(int(seconds * 1e9))
     return stamp
+
+
+def _with_time(context: common_pb2.Context) -> common_pb2.Context:
+    """The request's context, stamped with the current time when it has none."""
+    out = common_pb2.Context()
+    out.CopyFrom(context)
+    if not out.HasField("timestamp"):
+        out.timestamp.GetCurrentTime()
+    return out
+
+
+def _response(result: TurnResult, parse: intent_pb2.ParseResponse) -> dialogue_pb2.ConverseResponse:
+    outcome = result.outcome
+    return dialogue_pb2.ConverseResponse(
+        session_id=result.state.session_id,
+        reply=outcome.reply,
+        action=outcome.action,
+        recommendations=outcome.recommendations,
+        intent=dialogue_pb2.Intent(
+            type=result.intent,
+            confidence=parse.confidence,
+            constraints=parse.constraints,
+            mentions=parse.mentions,
+            rewritten_query=parse.rewritten_query,
+            language=parse.language,
+            detail_fields=parse.detail_fields,
+            ordinal=parse.ordinal,
+            flags=parse.flags,
+        ),
+        state=result.state.to_proto(),
+        suggested_replies=outcome.suggestions,
+    )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
+from convrec_kit import feedback as policy
+
+FT = common_pb2.FeedbackType
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Wanted:
 
 
 MAX_DISCUSSED = 50
+MAX_SHOWN = 1000
 
 
 @dataclass
@@ -62,9 +66,11 @@ class Session:
     session_id: str = ""
     user_id: str = ""
     wanted: Wanted = field(default_factory=Wanted)
+    # Every item shown in this session, oldest first (paging never repeats them).
     shown: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    liked: list[str] = field(default_factory=list)
+    # This session's feedback, oldest first: [item_id, FeedbackType, value]; the latest
+    # entry of an item is the user's opinion of it.
+    feedback: list[list] = field(default_factory=list)
     # Items named in the dialogue by either side, oldest first.
     discussed: list[str] = field(default_factory=list)
     last: list[str] = field(default_factory=list)
@@ -86,7 +92,27 @@ class Session:
     def from_json(cls, session_id: str, user_id: str, version: int, text: str) -> Session:
         data = json.loads(text)
         wanted = Wanted(**data.pop("wanted"))
+        # Sessions saved before feedback was one list kept liked and rejected ids.
+        legacy = [[i, FT.FEEDBACK_TYPE_LIKE, 0.0] for i in data.pop("liked", [])]
+        legacy += [[i, FT.FEEDBACK_TYPE_DISLIKE, 0.0] for i in data.pop("rejected", [])]
+        data["feedback"] = legacy + data.get("feedback", [])
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
         return cls(session_id=session_id, user_id=user_id, version=version, wanted=wanted, **data)
+
+    def events(self) -> list[common_pb2.FeedbackEvent]:
+        """This session's feedback, one event per item (the latest opinion)."""
+        return policy.latest_per_item(
+            common_pb2.FeedbackEvent(item_id=i, type=k, value=v) for i, k, v in self.feedback
+        )
+
+    @property
+    def liked(self) -> list[str]:
+        return [e.item_id for e in self.events() if policy.liked(e)]
+
+    @property
+    def rejected(self) -> list[str]:
+        return [e.item_id for e in self.events() if policy.excludes(e) and not policy.liked(e)]
 
     def discuss(self, item_ids: list[str]) -> None:
         """Items named now move to the end (the most recent); the list stays bounded."""

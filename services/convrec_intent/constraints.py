@@ -312,6 +312,7 @@ def _simple_lookups(text: str, language: str, out: Extraction) -> None:
         for m in _word_pattern(phrase).finditer(text):
             if not _overlaps(m.span(), out.spans) and adj not in out.adjustments:
                 out.adjustments.append(adj)
+                out.spans.append(m.span())
     _ordinal(text, out)
 
 
@@ -327,11 +328,13 @@ def _ordinal(text: str, out: Extraction) -> None:
     else:
         out.ordinal = lx.ORDINALS_EN[m[1]]
         return
-    m = re.search(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*[个部本项条]", text)
+    m = re.search(r"第\s*([一二两三四五六七八九十]|\d{1,2})\s*[个部本项条件]", text)
     if m:
         out.ordinal = int(m[1]) if m[1].isdigit() else lx.ZH_DIGITS[m[1]]
-    elif re.search(r"最后[一那这]?[个部本]", text):
+        out.spans.append(m.span())
+    elif m := re.search(r"最后[一那这]?[个部本件]", text):
         out.ordinal = -1
+        out.spans.append(m.span())
 
 
 _KEYWORD_STOP = (

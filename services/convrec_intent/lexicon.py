@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from convrec_kit.vocabulary import Mood
+
 # Surface form -> canonical categories. Longer phrases win over shorter ones.
 CATEGORY_EN: dict[str, tuple[str, ...]] = {
     "action": ("action",),
@@ -206,42 +208,42 @@ DOMAIN_ZH = {
 
 # Mood words -> (mood tag, English words for the dense query).
 MOOD_EN = {
-    "funny": ("funny", "funny hilarious comedy"),
-    "fun": ("fun", "fun entertaining"),
-    "hilarious": ("funny", "funny hilarious comedy"),
-    "lighthearted": ("light", "light fun"),
-    "light hearted": ("light", "light fun"),
-    "feel good": ("uplifting", "uplifting heartwarming"),
-    "feel-good": ("uplifting", "uplifting heartwarming"),
-    "uplifting": ("uplifting", "uplifting"),
-    "heartwarming": ("uplifting", "heartwarming"),
-    "dark": ("dark", "dark grim"),
-    "scary": ("scary", "scary frightening"),
-    "sad": ("sad", "sad moving tragic"),
-    "moving": ("moving", "moving emotional"),
-    "exciting": ("exciting", "exciting thrilling"),
-    "thrilling": ("exciting", "thrilling exciting"),
-    "relaxing": ("relaxing", "relaxing calm"),
-    "mind bending": ("mind-bending", "mind-bending complex puzzle"),
-    "thought provoking": ("thought-provoking", "thought-provoking ideas"),
-    "inspiring": ("inspiring", "inspiring"),
-    "classic": ("classic", "classic"),
+    "funny": (Mood.FUNNY, "funny hilarious comedy"),
+    "fun": (Mood.FUN, "fun entertaining"),
+    "hilarious": (Mood.FUNNY, "funny hilarious comedy"),
+    "lighthearted": (Mood.LIGHT, "light fun"),
+    "light hearted": (Mood.LIGHT, "light fun"),
+    "feel good": (Mood.UPLIFTING, "uplifting heartwarming"),
+    "feel-good": (Mood.UPLIFTING, "uplifting heartwarming"),
+    "uplifting": (Mood.UPLIFTING, "uplifting"),
+    "heartwarming": (Mood.UPLIFTING, "heartwarming"),
+    "dark": (Mood.DARK, "dark grim"),
+    "scary": (Mood.SCARY, "scary frightening"),
+    "sad": (Mood.SAD, "sad moving tragic"),
+    "moving": (Mood.MOVING, "moving emotional"),
+    "exciting": (Mood.EXCITING, "exciting thrilling"),
+    "thrilling": (Mood.EXCITING, "thrilling exciting"),
+    "relaxing": (Mood.RELAXING, "relaxing calm"),
+    "mind bending": (Mood.MIND_BENDING, "mind-bending complex puzzle"),
+    "thought provoking": (Mood.THOUGHT_PROVOKING, "thought-provoking ideas"),
+    "inspiring": (Mood.INSPIRING, "inspiring"),
+    "classic": (Mood.CLASSIC, "classic"),
 }
 MOOD_ZH = {
-    "有趣": ("fun", "fun entertaining funny"),
-    "好玩": ("fun", "fun entertaining"),
-    "搞笑": ("funny", "funny hilarious comedy"),
-    "轻松": ("light", "light relaxing fun"),
-    "温馨": ("uplifting", "heartwarming warm"),
-    "治愈": ("uplifting", "heartwarming healing"),
-    "感人": ("moving", "moving emotional touching"),
-    "催泪": ("sad", "sad moving tearjerker"),
-    "刺激": ("exciting", "thrilling exciting intense"),
-    "烧脑": ("mind-bending", "mind-bending complex puzzle"),
-    "黑暗": ("dark", "dark grim"),
-    "吓人": ("scary", "scary frightening"),
-    "励志": ("inspiring", "inspiring uplifting"),
-    "经典": ("classic", "classic acclaimed"),
+    "有趣": (Mood.FUN, "fun entertaining funny"),
+    "好玩": (Mood.FUN, "fun entertaining"),
+    "搞笑": (Mood.FUNNY, "funny hilarious comedy"),
+    "轻松": (Mood.LIGHT, "light relaxing fun"),
+    "温馨": (Mood.UPLIFTING, "heartwarming warm"),
+    "治愈": (Mood.UPLIFTING, "heartwarming healing"),
+    "感人": (Mood.MOVING, "moving emotional touching"),
+    "催泪": (Mood.SAD, "sad moving tearjerker"),
+    "刺激": (Mood.EXCITING, "thrilling exciting intense"),
+    "烧脑": (Mood.MIND_BENDING, "mind-bending complex puzzle"),
+    "黑暗": (Mood.DARK, "dark grim"),
+    "吓人": (Mood.SCARY, "scary frightening"),
+    "励志": (Mood.INSPIRING, "inspiring uplifting"),
+    "经典": (Mood.CLASSIC, "classic acclaimed"),
 }
 
 # English words for Chinese terms, so the English dense index understands them.

@@ -13,13 +13,15 @@ from convrec_kit.catalog import Catalog
 from convrec_kit.models.intent import LABELS
 from convrec_kit.text import detect_language, fold
 
+from . import flags
 from .constraints import Extraction, extract
 from .mentions import PeopleLinker, TitleLinker
 
 _ZH_STOP = set(
     "推荐 一些 一部 几部 一本 几本 想看 想买 我想 电影 好看 比较 什么 有没有 可以 一下 类似 喜欢 看看 "
     "给我 帮我 我们 你们 这部 那部 这个 那个 还有 就是 最近 今天 我 你 的 了 吗 呢 吧 啊 和 与 或 "
-    "买 看 书 本 部 片 很 太 都 也 要 想 能 不 一个 之间 价格 元 类".split()
+    "买 看 书 本 部 片 很 太 都 也 要 想 能 不 一个 之间 价格 元 类 不要 来点 来些 一点 有点 一批 几个 "
+    "其他 别的 再来 还要 也要".split()
 )
 _ORDER = {name: i for i, name in enumerate(LABELS)}
 # Types a clear request signal can override when the classifier is unsure.
@@ -41,7 +43,9 @@ class Parser:
         ext = extract(utterance, language, dt.datetime.now(dt.UTC).year)
         mentions = self._titles.link(utterance)
         people = self._people.link(utterance)
-        masked = _mask(fold(utterance), [(m.start, m.end) for m in mentions] + [(s, e) for _, s, e in people])
+        turn_flags, flag_spans = flags.scan(utterance)
+        spans = [(m.start, m.end) for m in mentions] + [(s, e) for _, s, e in people] + flag_spans
+        masked = _mask(fold(utterance), spans)
         ext.keywords = [k for k in ext.keywords if k in masked]
         if language == "zh":
             ext.keywords += _chinese_keywords(masked, ext)
@@ -100,6 +104,7 @@ class Parser:
             ordinal=ext.ordinal,
             adjustments=[intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in ext.adjustments],
             cleared_categories=ext.cleared,
+            flags=turn_flags,
         )
 
     def _fit_to_catalog(self, ext: Extraction) -> None:

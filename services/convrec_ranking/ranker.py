@@ -12,31 +12,9 @@ import numpy as np
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog
-
-FT = common_pb2.FeedbackType
-# How much one event says about the user's taste.
-EVENT_WEIGHT = {
-    FT.FEEDBACK_TYPE_LIKE: 1.0,
-    FT.FEEDBACK_TYPE_PURCHASE: 1.0,
-    FT.FEEDBACK_TYPE_CLICK: 0.3,
-    FT.FEEDBACK_TYPE_DISLIKE: -1.0,
-    FT.FEEDBACK_TYPE_SEEN: 0.2,
-}
-MOOD_CATEGORIES = {
-    "funny": {"comedy"},
-    "fun": {"comedy", "adventure", "animation"},
-    "light": {"comedy", "family"},
-    "uplifting": {"family", "comedy", "music"},
-    "dark": {"crime", "thriller", "horror"},
-    "scary": {"horror"},
-    "sad": {"drama", "romance"},
-    "moving": {"drama"},
-    "exciting": {"action", "thriller", "adventure"},
-    "mind-bending": {"science fiction", "mystery"},
-    "inspiring": {"biography", "sport", "drama"},
-}
-# Components from retrieval kept as they are.
-PASS_THROUGH = ("dense", "lexical", "seed", "discussed", "co_occurrence")
+from convrec_kit.feedback import event_interest
+from convrec_kit.vocabulary import MOOD_CATEGORIES, PASS_THROUGH
+from convrec_kit.vocabulary import Component as K
 
 
 @dataclass(frozen=True)
@@ -47,12 +25,6 @@ class RankWeights:
     context: float = 0.08
     diversity: float = 0.1
     half_life_days: float = 30.0
-
-
-def event_weight(event: common_pb2.FeedbackEvent) -> float:
-    if event.type == FT.FEEDBACK_TYPE_RATE:
-        return max(-1.0, min(1.0, (event.value - 3.0) / 2.0))
-    return EVENT_WEIGHT.get(event.type, 0.0)
 
 
 class Ranker:
@@ -69,7 +41,7 @@ class Ranker:
         events = []
         for event in history:
             pos = self.catalog.index.get(event.item_id)
-            weight = event_weight(event)
+            weight = event_interest(event)
             if pos is None or weight == 0:
                 continue
             when = event.timestamp.ToDatetime(dt.UTC) if event.HasField("timestamp") else now
@@ -127,7 +99,7 @@ class Ranker:
             if interest is not None:
                 parts.append(
                     common_pb2.ScoreComponent(
-                        name="interest",
+                        name=K.INTEREST,
                         value=float(interest[0][row]),
                         weight=w.interest,
                         evidence=interest[1][row],
@@ -137,7 +109,7 @@ class Ranker:
                 matched = sorted(wanted & set(item.categories))
                 parts.append(
                     common_pb2.ScoreComponent(
-                        name="category",
+                        name=K.CATEGORY,
                         value=len(matched) / len(wanted),
                         weight=w.category,
                         evidence=", ".join(matched),
@@ -146,7 +118,7 @@ class Ranker:
             rating = item.numeric.get("rating")
             parts.append(
                 common_pb2.ScoreComponent(
-                    name="popularity",
+                    name=K.POPULARITY,
                     value=float(self.prior[pos]),
                     weight=w.popularity,
                     evidence=f"rated {rating:g}" if rating else "",
@@ -155,7 +127,7 @@ class Ranker:
             value, why = self._context(item, context, now)
             if value:
                 parts.append(
-                    common_pb2.ScoreComponent(name="context", value=value, weight=w.context, evidence=why)
+                    common_pb2.ScoreComponent(name=K.CONTEXT, value=value, weight=w.context, evidence=why)
                 )
             rows.append((pos, item.item_id, parts, sum(p.value * p.weight for p in parts)))
         return self._diversify(rows, top_k)
@@ -181,7 +153,7 @@ class Ranker:
                 parts = [
                     *parts,
                     common_pb2.ScoreComponent(
-                        name="diversity",
+                        name=K.DIVERSITY,
                         value=-float(penalty[best]),
                         weight=self.weights.diversity,
                         evidence=rows[closest[best]][1] if closest[best] >= 0 else "",

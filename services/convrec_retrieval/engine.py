@@ -12,6 +12,8 @@ import numpy as np
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog, item_text
+from convrec_kit.vocabulary import PEOPLE_FIELDS
+from convrec_kit.vocabulary import Component as K
 
 from .bm25 import BM25Index
 from .filters import FilterIndex
@@ -132,10 +134,10 @@ class RetrievalEngine:
             lexical = lexical / lexical.max()
             candidates |= _top(lexical, allowed, pool)
         similar = {}  # component -> (per-item similarity, the source item that gave it)
-        for name, sources in (("seed", seeds), ("discussed", discussed), ("history", history)):
+        for name, sources in ((K.SEED, seeds), (K.DISCUSSED, discussed), (K.HISTORY, history)):
             if sources:
                 similar[name] = self.seed_similarity(sources)
-                candidates |= _top(similar[name][0], allowed, max(10, pool // (1 + (name != "seed"))))
+                candidates |= _top(similar[name][0], allowed, max(10, pool // (1 + (name != K.SEED))))
         related = None
         if self.co_occurrence is not None and (seeds or discussed or history):
             # Oldest first: the liked items, the dialogue's items, then the seeds named now.
@@ -152,12 +154,12 @@ class RetrievalEngine:
             if query_vector is not None:
                 components.append(
                     common_pb2.ScoreComponent(
-                        name="dense", value=float(dense[pos]), weight=w.dense, evidence=DENSE_MODELS[space]
+                        name=K.DENSE, value=float(dense[pos]), weight=w.dense, evidence=DENSE_MODELS[space]
                     )
                 )
             if lexical_query.strip():
                 components.append(
-                    common_pb2.ScoreComponent(name="lexical", value=float(lexical[pos]), weight=w.lexical)
+                    common_pb2.ScoreComponent(name=K.LEXICAL, value=float(lexical[pos]), weight=w.lexical)
                 )
             for name, (score, source) in similar.items():
                 components.append(
@@ -172,14 +174,14 @@ class RetrievalEngine:
                 source = int(related[1][pos])
                 components.append(
                     common_pb2.ScoreComponent(
-                        name="co_occurrence",
+                        name=K.CO_OCCURRENCE,
                         value=float(related[0][pos]),
                         weight=w.co_occurrence,
                         evidence=self.catalog.items[source].item_id if source >= 0 else "",
                     )
                 )
             components.append(
-                common_pb2.ScoreComponent(name="prior", value=float(self.prior[pos]), weight=w.prior)
+                common_pb2.ScoreComponent(name=K.PRIOR, value=float(self.prior[pos]), weight=w.prior)
             )
             score = sum(c.value * c.weight for c in components)
             scored.append(
@@ -239,6 +241,6 @@ def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:
 
 def _people(item: common_pb2.Item) -> set[str]:
     names = set()
-    for key in ("director", "cast", "author"):
+    for key in PEOPLE_FIELDS:
         names.update(n.strip() for n in item.attributes.get(key, "").split(",") if n.strip())
     return names

@@ -7,8 +7,7 @@ import numpy as np
 from convrec.common.v1 import common_pb2
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import fold
-
-PEOPLE_FIELDS = ("director", "cast", "author", "brand")
+from convrec_kit.vocabulary import PEOPLE_FIELDS
 
 
 class FilterIndex:

@@ -68,7 +68,7 @@ def test_chinese_output(aliens, title_of):
     text = explain(aliens, comps, wanted, "", "zh", title_of["zh"])
     assert text == (
         "推荐理由：与您提到的《异形》相似（相似度 0.55）；口碑很好（评分 8.4）；"
-        "1986年的作品，符合您的年份要求；不含您排除的喜剧。"
+        "1986年的作品，符合您的年份要求（1980–1989年）；不含您排除的喜剧。"
     )
 
 
@@ -179,5 +179,26 @@ def test_breakdown_lists_every_component_largest_first(aliens, title_of):
         "lexical 0.30×0.3=+0.090; diversity [Alien (1979)] -0.50×0.1=-0.050"
     )
     zh = breakdown(0.648, comps, "zh", title_of["zh"])
-    assert zh.startswith("总分 0.648：seed [《异形》] 0.55×0.8=+0.440；")
+    assert zh == (
+        "总分 0.648：与提到的作品相似 [《异形》] 0.55×0.8=+0.440；口碑 [评分 8.4] 0.84×0.2=+0.168；"
+        "关键词匹配 0.30×0.3=+0.090；多样性 [《异形》] -0.50×0.1=-0.050"
+    )
     assert CJK.search(zh)
+
+
+def test_chinese_text_match_and_three_categories(aliens, title_of):
+    comps = [C("dense", 0.4, 0.45), C("category", 1.0, 0.2, "action, horror, science fiction")]
+    zh = explain(aliens, comps, Wanted(), "space horror", "zh", title_of["zh"])
+    assert zh == "推荐理由：属于您想要的动作、恐怖、科幻类型；与您的描述“space horror”相符（语义匹配 0.40）。"
+    en = explain(aliens, comps, Wanted(), "space horror", "en", title_of["en"])
+    assert "it is action, horror and science fiction, as you asked" in en
+
+
+def test_brand_fact(catalog, title_of):
+    headphones = catalog.get("pr-sony-wh-1000xm5-wireless-noise-cancelling-headphones")
+    assert explain(headphones, [], Wanted(people=["Sony"]), "", "en", title_of["en"]) == (
+        "Because it is made by Sony, as you asked."
+    )
+    assert explain(headphones, [], Wanted(people=["Sony"]), "", "zh", title_of["zh"]) == (
+        "推荐理由：品牌是Sony，符合您的要求。"
+    )

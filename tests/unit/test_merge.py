@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2
-from convrec_gateway.merge import merge
+from convrec_gateway import merge as merging
 from convrec_gateway.session import Wanted
+from convrec_intent import flags
 
 RECOMMEND = intent_pb2.INTENT_TYPE_RECOMMEND
 REFINE = intent_pb2.INTENT_TYPE_REFINE
@@ -27,6 +28,15 @@ def parse(intent=REFINE, adjustments=(), cleared=(), **constraints):
         adjustments=[intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in adjustments],
         cleared_categories=list(cleared),
     )
+
+
+def merge(wanted, p, utterance, shown):
+    """Merges with the flags the intent service reads from the utterance ("too", "也要")."""
+    p.flags[:] = flags.detect(utterance)
+    before = repr(wanted)
+    out = merging.merge(wanted, p, shown)
+    assert repr(wanted) == before  # merging never changes its input
+    return out
 
 
 def items(field, values):
@@ -170,10 +180,10 @@ def test_cheaper_uses_cny_price_first_then_usd():
         for i, p in enumerate([100.0, 200.0, 300.0])
     ]
     w = merge(Wanted(domain="book"), parse(adjustments=[("price", -1)]), "cheaper", shown)
-    assert w.ranges == {"price": [None, 199.99]}
+    assert w.ranges == {"price": [None, 99.99]}  # cheaper than the cheapest shown
     usd_only = items("price_usd", [10.0, 30.0])
     w = merge(Wanted(domain="book"), parse(adjustments=[("price", -1)]), "cheaper", usd_only)
-    assert w.ranges == {"price_usd": [None, 19.99]}
+    assert w.ranges == {"price_usd": [None, 9.99]}
 
 
 def test_price_adjustment_is_ignored_for_movies():

@@ -9,7 +9,8 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from convrec.common.v1 import common_pb2
-from convrec_ranking.ranker import Ranker, RankWeights, event_weight
+from convrec_kit.feedback import event_interest as event_weight
+from convrec_ranking.ranker import Ranker, RankWeights
 
 FT = common_pb2.FeedbackType
 # A Wednesday at noon UTC: no context rule applies to a desktop user.
@@ -291,7 +292,60 @@ def test_every_score_is_the_sum_of_its_components(ranker):
     out = ranker.rank(candidates(*ids), history, context(late, "mobile"), cons, 20)
     assert len(out) == 20
     assert_additive(out)
-    scores = [s.score for s in out]
     assert len(set(s.item_id for s in out)) == 20
-    # greedy re-ranking: not necessarily sorted, but the first pick has the best base score
-    assert out[0].score == max(scores)
+
+
+# Dense values chosen so that the second-best base blend is a near duplicate of the best.
+DENSE = {
+    "mv-aliens-1986": 1.0,
+    "mv-alien-covenant-2017": 0.8,
+    "mv-the-notebook-2004": 0.6,
+    "mv-toy-story-2-1999": 0.5,
+    "mv-casablanca-1942": 0.4,
+}
+
+
+def greedy_inputs(ranker):
+    cands = [c for item_id, dense in DENSE.items() for c in candidates(item_id, dense=dense)]
+    # no history, constraints or context rule: the blend is dense and popularity only
+    base = {i: 0.45 * d + ranker.weights.popularity * float(ranker.prior[ranker.catalog.index[i]])
+            for i, d in DENSE.items()}
+    return cands, base
+
+
+def test_without_diversity_the_order_is_the_base_blend(catalog_dir):
+    ranker = Ranker(catalog_dir, RankWeights(diversity=0.0))
+    cands, base = greedy_inputs(ranker)
+    out = ranker.rank(cands, [], context(), common_pb2.Constraints(), len(DENSE))
+    expected = sorted(base, key=lambda i: -base[i])
+    assert expected[:2] == ["mv-aliens-1986", "mv-alien-covenant-2017"]
+    assert [s.item_id for s in out] == expected
+    for s in out:
+        assert s.score == pytest.approx(base[s.item_id], abs=1e-6)
+    assert_additive(out)
+
+
+def test_each_pick_is_penalised_by_its_similarity_to_earlier_picks(catalog_dir):
+    diversity = 0.5
+    ranker = Ranker(catalog_dir, RankWeights(diversity=diversity))
+    cands, base = greedy_inputs(ranker)
+    out = ranker.rank(cands, [], context(), common_pb2.Constraints(), len(DENSE))
+    picked = [s.item_id for s in out]
+    # Alien: Covenant (second by base) is close to Aliens, so The Notebook comes second, and
+    # Toy Story 2 third, being closer to The Notebook than to Aliens.
+    assert picked == ["mv-aliens-1986", "mv-the-notebook-2004", "mv-toy-story-2-1999",
+                      "mv-alien-covenant-2017", "mv-casablanca-1942"]
+    assert out[0].score == pytest.approx(base["mv-aliens-1986"], abs=1e-6)
+    second = sim(ranker, "mv-the-notebook-2004", "mv-aliens-1986")
+    assert out[1].score == pytest.approx(base["mv-the-notebook-2004"] - diversity * second, abs=1e-6)
+    for n, s in enumerate(out[1:], start=1):
+        earlier = picked[:n]
+        penalty = {i: max(sim(ranker, i, e) for e in earlier) for i in picked[n:]}
+        expected = {i: base[i] - diversity * penalty[i] for i in penalty}
+        assert s.item_id == max(expected, key=expected.get)
+        assert s.score == pytest.approx(expected[s.item_id], abs=1e-6)
+        d = comp(s, "diversity")
+        assert (d.value, d.weight) == (pytest.approx(-penalty[s.item_id], abs=1e-6), diversity)
+        assert d.evidence == max(earlier, key=lambda e: sim(ranker, s.item_id, e))
+    assert comp(out[2], "diversity").evidence == "mv-the-notebook-2004"
+    assert_additive(out)

@@ -130,25 +130,33 @@ def test_seed_similarity_values(engine):
     assert values[a] == pytest.approx(1.0, abs=1e-5)  # an item is fully similar to itself
 
 
-def test_two_seeds_evidence_names_the_closer_one(engine, catalog):
+def test_two_seeds_evidence_names_the_closer_one(engine):
     seeds = ["mv-alien-1979", "mv-toy-story-1995"]
     results, _ = engine.retrieve(None, "", common_pb2.Constraints(seed_item_ids=seeds), [], [], 30)
-    evidence = {s.item_id: next(c.evidence for c in s.components if c.name == "seed") for s in results}
-    assert set(evidence.values()) <= set(seeds)
-    if "mv-aliens-1986" in evidence:
-        assert evidence["mv-aliens-1986"] == "mv-alien-1979"
-    if "mv-toy-story-2-1999" in evidence:
-        assert evidence["mv-toy-story-2-1999"] == "mv-toy-story-1995"
-    assert not set(seeds) & set(evidence)
+    found = {s.item_id: next(c for c in s.components if c.name == "seed") for s in results}
+    assert found["mv-aliens-1986"].evidence == "mv-alien-1979"
+    assert found["mv-toy-story-2-1999"].evidence == "mv-toy-story-1995"
+    assert {c.evidence for c in found.values()} == set(seeds)
+    assert not set(seeds) & set(found)
+    per_seed = {seed: engine.seed_similarity([engine.catalog.index[seed]])[0] for seed in seeds}
+    for item_id, seed in found.items():
+        pos = engine.catalog.index[item_id]
+        closer = max(seeds, key=lambda s: per_seed[s][pos])
+        assert seed.evidence == closer
+        assert seed.value == pytest.approx(float(per_seed[closer][pos]), abs=1e-5)
 
 
 def test_history_component(engine):
     results, _ = engine.retrieve(None, "", common_pb2.Constraints(), [], ["mv-alien-1979"], 10)
+    assert len(results) == 10
+    values, _ = engine.seed_similarity([engine.catalog.index["mv-alien-1979"]])
     for s in results:
-        history = [c for c in s.components if c.name == "history"]
-        assert len(history) == 1
-        assert history[0].evidence == "mv-alien-1979"
-        assert 0 <= history[0].value <= 1
+        [history] = [c for c in s.components if c.name == "history"]
+        assert history.evidence == "mv-alien-1979"
+        assert history.weight == FusionWeights.history
+        assert history.value == pytest.approx(float(values[engine.catalog.index[s.item_id]]), abs=1e-5)
+    # the liked item's close relatives outrank the more popular rest
+    assert {"mv-aliens-1986", "mv-prometheus-2012"} <= {s.item_id for s in results}
     check_scores(results)
 
 

@@ -1,4 +1,4 @@
-"""`convrec build`: the intent model and the catalog's retrieval artifacts."""
+"""The build entry: trains the intent model and indexes a catalog, skipping what is up to date."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Builds the artifacts the services load: the intent model and a catalog's indexes."""

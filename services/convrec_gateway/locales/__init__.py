@@ -1,0 +1,1 @@
+"""Message catalogs of the gateway's replies: one JSON file per language, named by its code."""

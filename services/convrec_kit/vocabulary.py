@@ -1,0 +1,85 @@
+"""Names the services share: score components, mood tags and the item fields that name people."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Component(StrEnum):
+    """A score component's name, as sent in ScoreComponent.name."""
+
+    # Retrieval's sources.
+    DENSE = "dense"
+    LEXICAL = "lexical"
+    SEED = "seed"
+    DISCUSSED = "discussed"
+    HISTORY = "history"
+    CO_OCCURRENCE = "co_occurrence"
+    PRIOR = "prior"
+    # Ranking's signals.
+    INTEREST = "interest"
+    CATEGORY = "category"
+    POPULARITY = "popularity"
+    CONTEXT = "context"
+    DIVERSITY = "diversity"
+
+
+# Retrieval components that ranking keeps as they are (history and prior give way to
+# interest and popularity).
+PASS_THROUGH = (
+    Component.DENSE,
+    Component.LEXICAL,
+    Component.SEED,
+    Component.DISCUSSED,
+    Component.CO_OCCURRENCE,
+)
+# Components whose evidence is an item id.
+ITEM_EVIDENCE = (
+    Component.SEED,
+    Component.DISCUSSED,
+    Component.HISTORY,
+    Component.INTEREST,
+    Component.CO_OCCURRENCE,
+    Component.DIVERSITY,
+)
+
+
+class Mood(StrEnum):
+    """A mood tag, as sent in Constraints.mood."""
+
+    FUNNY = "funny"
+    FUN = "fun"
+    LIGHT = "light"
+    UPLIFTING = "uplifting"
+    RELAXING = "relaxing"
+    DARK = "dark"
+    SCARY = "scary"
+    SAD = "sad"
+    MOVING = "moving"
+    EXCITING = "exciting"
+    MIND_BENDING = "mind-bending"
+    THOUGHT_PROVOKING = "thought-provoking"
+    INSPIRING = "inspiring"
+    CLASSIC = "classic"
+
+
+# The catalog categories each mood asks for.
+MOOD_CATEGORIES: dict[str, frozenset[str]] = {
+    Mood.FUNNY: frozenset({"comedy"}),
+    Mood.FUN: frozenset({"comedy", "adventure", "animation"}),
+    Mood.LIGHT: frozenset({"comedy", "family"}),
+    Mood.UPLIFTING: frozenset({"family", "comedy", "music"}),
+    Mood.RELAXING: frozenset({"comedy", "family", "animation"}),
+    Mood.DARK: frozenset({"crime", "thriller", "horror"}),
+    Mood.SCARY: frozenset({"horror"}),
+    Mood.SAD: frozenset({"drama", "romance"}),
+    Mood.MOVING: frozenset({"drama"}),
+    Mood.EXCITING: frozenset({"action", "thriller", "adventure"}),
+    Mood.MIND_BENDING: frozenset({"science fiction", "mystery"}),
+    Mood.THOUGHT_PROVOKING: frozenset({"drama", "science fiction", "documentary", "psychology"}),
+    Mood.INSPIRING: frozenset({"biography", "sport", "drama"}),
+    Mood.CLASSIC: frozenset({"drama", "western", "musical", "fiction"}),
+}
+
+# Item attributes that name a person or maker: filters, linking, similarity and explanations.
+PEOPLE_FIELDS = ("director", "cast", "author", "brand")

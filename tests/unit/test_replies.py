@@ -1,0 +1,149 @@
+"""convrec_gateway.replies and details: reply texts in English and Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from convrec_gateway import details, replies
+from convrec_gateway.session import Wanted
+
+TITLES = ["A", "B", "C", "D", "E", "F", "G"]
+
+
+def test_recommend_lists_five_and_counts_the_rest():
+    wanted = Wanted(include=["science fiction"], domain="movie")
+    assert replies.recommend(TITLES, wanted, "en") == "Here are 7 movies (science fiction): A, B, C, D, E and 2 more."
+    assert replies.recommend(TITLES[:3], Wanted(), "en") == "Here are 3 picks: A, B and C."
+    assert replies.recommend(TITLES[:3], wanted, "zh", lead="好的！") == "好的！为您推荐3部电影（科幻）：A、B、C。"
+    assert replies.recommend(TITLES, Wanted(), "zh", domain="book") == "为您推荐7本书：A、B、C、D、E，还有2个。"
+
+
+def test_one_recommendation_is_singular():
+    assert replies.recommend(["Alien"], Wanted(domain="movie"), "en") == "Here is 1 movie: Alien."
+    assert replies.recommend(["耳机"], Wanted(domain="product"), "zh") == "为您推荐1件商品：耳机。"
+
+
+def test_describe():
+    wanted = Wanted(
+        include=["science fiction", "comedy"],
+        ranges={"year": [1990, 1999], "price": [None, 50]},
+        exclude=["horror"],
+        mood="funny",
+        people=["Tom Hanks", "Meg Ryan"],
+        keywords=["space", "robots"],
+    )
+    assert replies.describe(wanted, "en") == (
+        "science fiction or comedy, price ≤ ¥50, year 1990–1999, with Tom Hanks and Meg Ryan, funny, "
+        "no horror, about space robots"
+    )
+    assert replies.describe(wanted, "zh") == (
+        "科幻、喜剧，价格 ≤ ¥50，年份 1990–1999，与Tom Hanks、Meg Ryan，搞笑，不要恐怖，关键词：space robots"
+    )
+    assert replies.describe(Wanted(ranges={"price_usd": [10, None], "runtime": [None, None]}), "en") == "price ≥ $10"
+
+
+def test_no_match_and_no_more():
+    wanted = Wanted(include=["western"])
+    assert replies.no_match(wanted, "en") == (
+        "Nothing in the catalog matches all of that (western). "
+        "Could you relax something, such as the years or the genre?"
+    )
+    assert replies.no_match(wanted, "zh") == "没有找到符合条件（西部）的结果。可以放宽一些条件吗？比如换个年份或类型。"
+    assert replies.no_more(wanted, "en") == (
+        "That's everything I have for western. Want me to relax something, such as the years or the genre?"
+    )
+    assert "西部" in replies.no_more(wanted, "zh")
+    assert replies.no_more(Wanted(), "en") == "That's everything I have. Want to try something different?"
+
+
+def test_ambiguous():
+    assert replies.ambiguous("Alien (1979)", ["Aliens (1986)"], "en") == (
+        'I took "Alien (1979)"; did you mean Aliens (1986)?'
+    )
+    assert replies.ambiguous("Alien (1979)", ["Aliens (1986)", "Alien 3 (1992)"], "en").endswith(
+        "did you mean Aliens (1986) or Alien 3 (1992)?"
+    )
+    assert replies.ambiguous("《异形》", ["《异形2》"], "zh") == "我选的是《异形》；您是不是想找《异形2》？"
+
+
+@pytest.mark.parametrize(
+    "change, english",
+    [
+        (("price", -1, 44.99), "Now under ¥44.99, below the cheapest I showed."),
+        (("price_usd", -1, 9.5), "Now under $9.5, below the cheapest I showed."),
+        (("year", +1, 2011), "Now from 2011 on, newer than most of what I showed."),
+        (("year", -1, 1990.0), "Now before 1990, older than most of what I showed."),
+        (("runtime", -1, 100), "Now under 100 minutes, shorter than what I showed."),
+        (("rating", +1, 8.1), "Now rated 8.1 or higher, above most of what I showed."),
+        (("pages", -1, 300), "Now with pages under 300, lower than what I showed."),
+    ],
+)
+def test_adjusted(change, english):
+    assert replies.adjusted([change], "en") == english
+
+
+def test_adjusted_states_every_change():
+    both = replies.adjusted([("price", -1, 44.99), ("year", +1, 2011)], "en")
+    assert both == "Now under ¥44.99, below the cheapest I showed. Now from 2011 on, newer than most of what I showed."
+    assert replies.adjusted([("price", -1, 44.99)], "zh") == "现在是¥44.99以下的，比刚才最便宜的还便宜。"
+    assert replies.adjusted([], "en") == ""
+
+
+def test_explain_leads():
+    assert replies.not_recommended("Alien (1979)", "en") == (
+        "I did not recommend Alien (1979) in the last list, so I have no score for it."
+    )
+    assert replies.not_recommended("《异形》", "zh") == "《异形》不在我刚才的推荐里，所以没有它的评分依据。"
+    assert replies.more_like("Alien (1979)", "en") == "More like Alien (1979): "
+    assert replies.more_like("《异形》", "zh") == "和《异形》类似的："
+
+
+def test_fixed_messages_as_functions_and_by_language():
+    assert replies.GREETING["en"] == replies.greeting("en")
+    assert replies.CLARIFY["zh"] == replies.clarify("zh")
+    assert replies.CHITCHAT_LEAD["en"] == replies.chitchat_lead("en") == "Happy to chat! "
+    assert replies.CLARIFY_SUGGESTIONS["en"] == replies.clarify_suggestions("en")
+    assert len(replies.CLARIFY_SUGGESTIONS["zh"]) == 3
+    assert replies.NO_TARGET["fr"] == replies.no_target("en")  # unknown language: English
+    assert {"en", "zh"} <= set(replies.OUT_OF_SCOPE)
+    for mapping in (replies.GOODBYE, replies.CHITCHAT, replies.OUT_OF_SCOPE):
+        assert mapping["en"] and mapping["zh"] != mapping["en"]
+
+
+def test_acknowledgements_and_suggestions():
+    assert replies.acknowledge_like("Alien", "en") == "Glad you like Alien! Here are more like it."
+    assert replies.acknowledge_dislike("Alien", "en", seen=True) == (
+        "Got it, you have already seen Alien; I won't suggest it again. "
+    )
+    assert replies.acknowledge_dislike("《异形》", "zh", seen=False) == "好的，您不喜欢《异形》，我不会再推荐它。"
+    assert replies.suggestions_after_list("Alien", "en")[1:3] == ["Tell me more about Alien", "Something newer"]
+    assert replies.suggestions_after_list("国富论", "zh", "book")[1:3] == ["国富论讲的是什么？", "再便宜一点的"]
+    assert replies.suggestions_after_list("X", "en", "")[2] == "Something cheaper"
+
+
+def test_details(catalog):
+    aliens = catalog.get("mv-aliens-1986")
+    assert details.answer(aliens, ["director", "year"], "en") == (
+        "Aliens (1986) was directed by James Cameron. Aliens (1986) came out in 1986."
+    )
+    assert details.answer(aliens, ["director", "runtime"], "zh") == "《异形2》的导演是James Cameron。片长137分钟。"
+    assert details.answer(aliens, ["genre", "rating"], "en") == (
+        "It is science fiction, action and horror. It is rated 8.4/10."
+    )
+    assert details.answer(aliens, ["genre"], "zh") == "类型：科幻、动作、恐怖。"
+    assert details.answer(aliens, ["price"], "en") == "Sorry, the catalog has no price for Aliens (1986)."
+    assert details.answer(aliens, ["price", "author"], "zh") == "抱歉，目录里没有《异形2》的价格、作者信息。"
+
+
+def test_price_details(catalog):
+    book = catalog.get("bk-the-wealth-of-nations")
+    assert details.answer(book, ["price"], "en").endswith("costs ¥128 (about $18.03).")
+    assert (
+        details.answer(book, ["price", "author"], "zh")
+        == "《国富论》售价128元（约18.03美元）。《国富论》的作者是Adam Smith。"
+    )
+
+
+def test_sentences_are_spaced_by_language():
+    assert replies.sentences(["Got it. ", "Here are 3 picks."], "en") == "Got it. Here are 3 picks."
+    assert replies.sentences(["好的。", "", "为您推荐3个推荐。"], "zh") == "好的。为您推荐3个推荐。"
