@@ -1,4 +1,4 @@
-"""`convrec eval redial|movielens`."""
+"""`convrec eval redial|movielens|retrieval|linking`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     retrieval.add_argument("--catalog", type=Path, help="catalog JSONL (default: the demo catalog)")
     retrieval.add_argument("--queries", type=Path, help="labeled queries JSONL (default: the project's set)")
+    linking = kinds.add_parser(
+        "linking", help="title and people linking: exact-only vs. fuzzy P/R/F1 on a labelled set, link times"
+    )
+    linking.add_argument("--catalog", type=Path, help="catalog JSONL (default: the demo catalog)")
+    linking.add_argument("--set", type=Path, help="labelled mentions JSONL (default: the project's set)")
+    linking.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    linking.add_argument("--redial-movies", type=Path, help="ReDial movies.csv: also time linking on that catalog")
+    linking.add_argument("--tune", action="store_true", help="search the thresholds on the dev split instead")
+    linking.add_argument("--errors", action="store_true", help="list the rows the fuzzy linker gets wrong")
     movielens = kinds.add_parser("movielens", help="next item: leave-last-out per user, full ranking")
     movielens.add_argument("--path", type=Path, required=True, help="MovieLens folder (movies.csv, ratings.csv)")
     movielens.add_argument("--max-users", type=int, help="evaluate only the first N users")
@@ -57,6 +66,8 @@ def run(args: argparse.Namespace) -> None:
                 args.queries or retrieval_quality.QUERIES,
             )
             print(retrieval_quality.format_report(report))
+        elif args.benchmark == "linking":
+            _linking(args)
         elif args.benchmark == "redial":
             from . import redial
 
@@ -88,3 +99,18 @@ def run(args: argparse.Namespace) -> None:
             print(movielens.format_report(report))
     except DataError as exc:
         sys.exit(f"error: {exc}")
+
+
+def _linking(args: argparse.Namespace) -> None:
+    from convrec_kit.catalog import Catalog
+    from convrec_kit.settings import REPO_ROOT
+
+    from . import linking
+
+    catalog = Catalog.load(args.catalog or REPO_ROOT / "catalog" / "demo.jsonl")
+    rows = linking.load_rows(args.set or linking.SET, catalog)
+    if args.tune:
+        print(linking.format_tuning(linking.tune(catalog, rows)))
+        return
+    report = linking.evaluate(catalog, rows, args.split, args.redial_movies)
+    print(linking.format_report(report, show_errors=args.errors))

@@ -95,6 +95,8 @@ class Parser:
                     confidence=m.confidence,
                     start=m.start,
                     end=m.end,
+                    ambiguous=m.ambiguous,
+                    alternative_item_ids=m.alternatives,
                 )
                 for m in mentions
             ],
