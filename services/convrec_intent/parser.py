@@ -55,22 +55,7 @@ class Parser:
         label, confidence = LABELS[int(order[0])], float(probs[order[0]])
         label = self._correct(label, confidence, ext, mentions, people, utterance)
 
-        constraints = common_pb2.Constraints(
-            include_categories=ext.include,
-            exclude_categories=ext.exclude,
-            ranges=[
-                common_pb2.NumericRange(field=name, min=low, max=high)
-                if low is not None and high is not None
-                else common_pb2.NumericRange(field=name, min=low)
-                if low is not None
-                else common_pb2.NumericRange(field=name, max=high)
-                for name, (low, high) in ext.ranges.items()
-            ],
-            keywords=ext.keywords,
-            mood=ext.mood,
-            domain=ext.domain,
-            people=sorted({name for name, _, _ in people}),
-        )
+        constraints = _constraints(ext, people)
         if label in ("RECOMMEND", "REFINE"):
             constraints.seed_item_ids.extend(dict.fromkeys(m.item_id for m in mentions))
         query_words = ext.query_words + ext.include + [k for k in ext.keywords if k.isascii()]
@@ -87,19 +72,7 @@ class Parser:
                 for i in order
             ],
             constraints=constraints,
-            mentions=[
-                intent_pb2.ItemMention(
-                    item_id=m.item_id,
-                    title=m.title,
-                    surface=m.surface,
-                    confidence=m.confidence,
-                    start=m.start,
-                    end=m.end,
-                    ambiguous=m.ambiguous,
-                    alternative_item_ids=m.alternatives,
-                )
-                for m in mentions
-            ],
+            mentions=[_mention(m) for m in mentions],
             rewritten_query=" ".join(dict.fromkeys(query_words)),
             language=language,
             detail_fields=ext.detail_fields,
@@ -129,6 +102,39 @@ class Parser:
         if ext.include or ext.ranges or people or (mentions and re.search(r"like|像|类似", utterance)):
             return "RECOMMEND"
         return label
+
+
+def _constraints(ext: Extraction, people) -> common_pb2.Constraints:
+    ranges = []
+    for name, (low, high) in ext.ranges.items():
+        r = common_pb2.NumericRange(field=name)
+        if low is not None:
+            r.min = low
+        if high is not None:
+            r.max = high
+        ranges.append(r)
+    return common_pb2.Constraints(
+        include_categories=ext.include,
+        exclude_categories=ext.exclude,
+        ranges=ranges,
+        keywords=ext.keywords,
+        mood=ext.mood,
+        domain=ext.domain,
+        people=sorted({name for name, _, _ in people}),
+    )
+
+
+def _mention(m) -> intent_pb2.ItemMention:
+    return intent_pb2.ItemMention(
+        item_id=m.item_id,
+        title=m.title,
+        surface=m.surface,
+        confidence=m.confidence,
+        start=m.start,
+        end=m.end,
+        ambiguous=m.ambiguous,
+        alternative_item_ids=m.alternatives,
+    )
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
