@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2
 from convrec_kit import feedback as policy
+from convrec_kit import ranges
 
 FT = common_pb2.FeedbackType
 
@@ -37,18 +38,10 @@ class Wanted:
         )
 
     def to_proto(self) -> common_pb2.Constraints:
-        ranges = []
-        for name, (low, high) in sorted(self.ranges.items()):
-            r = common_pb2.NumericRange(field=name)
-            if low is not None:
-                r.min = low
-            if high is not None:
-                r.max = high
-            ranges.append(r)
         return common_pb2.Constraints(
             include_categories=self.include,
             exclude_categories=self.exclude,
-            ranges=ranges,
+            ranges=ranges.to_protos(dict(sorted(self.ranges.items()))),
             keywords=self.keywords,
             seed_item_ids=self.seeds,
             mood=self.mood,

@@ -9,6 +9,7 @@ import numpy as np
 
 from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2
+from convrec_kit import ranges
 from convrec_kit.catalog import Catalog
 from convrec_kit.models.intent import LABELS
 from convrec_kit.text import detect_language, fold
@@ -105,18 +106,10 @@ class Parser:
 
 
 def _constraints(ext: Extraction, people) -> common_pb2.Constraints:
-    ranges = []
-    for name, (low, high) in ext.ranges.items():
-        r = common_pb2.NumericRange(field=name)
-        if low is not None:
-            r.min = low
-        if high is not None:
-            r.max = high
-        ranges.append(r)
     return common_pb2.Constraints(
         include_categories=ext.include,
         exclude_categories=ext.exclude,
-        ranges=ranges,
+        ranges=ranges.to_protos(ext.ranges),
         keywords=ext.keywords,
         mood=ext.mood,
         domain=ext.domain,
