@@ -1,7 +1,9 @@
 """Scripted multi-turn conversations through the gateway at several concurrency levels.
 
 Prints per-turn p50/p95/p99, turns per second, peak RSS per service, and the ratio of a
-turn's p50 to the model forward time one turn contains (from the services' metrics)."""
+turn's p50 to the model forward time one turn contains (from the services' metrics). Given
+several gateway addresses (replicas on one shared store), conversations are spread over them
+and each turn of a conversation goes to the next gateway in turn."""
 
 from __future__ import annotations
 
@@ -93,12 +95,13 @@ def language_of(script: tuple[str, ...]) -> str:
     return "zh" if re.search(r"[\u4e00-\u9fff]", script[0]) else "en"
 
 
-async def _client(stub, index: int, conversations: int, latencies: list[float], errors: list[str],
+async def _client(stubs: list, index: int, conversations: int, latencies: list[float], errors: list[str],
                   by_language: dict[str, list[float]] | None = None) -> None:
     for n in range(conversations):
         script = SCRIPTS[(index + n) % len(SCRIPTS)]
         session_id = ""
-        for utterance in script:
+        for t, utterance in enumerate(script):
+            stub = stubs[(index + n + t) % len(stubs)]
             started = time.perf_counter()
             try:
                 reply = await stub.Converse(
@@ -116,36 +119,50 @@ async def _client(stub, index: int, conversations: int, latencies: list[float], 
             session_id = reply.session_id
 
 
+def is_gateway(name: str) -> bool:
+    return name == "gateway" or name.startswith("gateway-")
+
+
 def forward_seconds(metrics_ports: dict[str, int]) -> tuple[float, float]:
-    """Total model forward seconds across services, and gateway Converse count."""
+    """Total model forward seconds across services, and Converse count over every gateway."""
     forward = sum(
         metric_sum(scrape(metrics_ports[s]), "convrec_model_forward_seconds_sum")
         for s in ("intent", "retrieval")
     )
-    turns = metric_sum(
-        scrape(metrics_ports["gateway"]), "convrec_rpc_latency_seconds_count", 'method="Converse"'
+    turns = sum(
+        metric_sum(scrape(port), "convrec_rpc_latency_seconds_count", 'method="Converse"')
+        for name, port in metrics_ports.items()
+        if is_gateway(name)
     )
     return forward, turns
 
 
-async def bench_level(address: str, clients: int, conversations: int, metrics_ports, watch) -> dict:
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = dialogue_pb2_grpc.DialogueServiceStub(channel)
-        await _client(stub, 0, 1, [], [])  # warm-up
-        forward0, turns0 = forward_seconds(metrics_ports)
-        latencies: list[float] = []
-        errors: list[str] = []
-        by_language: dict[str, list[float]] = {}
-        stop = asyncio.Event()
-        watcher = asyncio.create_task(watch.run(stop))
-        started = time.perf_counter()
-        await asyncio.gather(
-            *(_client(stub, i, conversations, latencies, errors, by_language) for i in range(clients))
-        )
-        wall = time.perf_counter() - started
-        stop.set()
-        await watcher
-        forward1, turns1 = forward_seconds(metrics_ports)
+async def bench_level(addresses: list[str], clients: int, conversations: int, metrics_ports, watch) -> dict:
+    channels = [grpc.aio.insecure_channel(a) for a in addresses]
+    try:
+        return await _measure(channels, clients, conversations, metrics_ports, watch)
+    finally:
+        for channel in channels:
+            await channel.close()
+
+
+async def _measure(channels, clients: int, conversations: int, metrics_ports, watch) -> dict:
+    stubs = [dialogue_pb2_grpc.DialogueServiceStub(c) for c in channels]
+    await _client(stubs, 0, 1, [], [])  # warm-up; its turns visit every gateway in turn
+    forward0, turns0 = forward_seconds(metrics_ports)
+    latencies: list[float] = []
+    errors: list[str] = []
+    by_language: dict[str, list[float]] = {}
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch.run(stop))
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_client(stubs, i, conversations, latencies, errors, by_language) for i in range(clients))
+    )
+    wall = time.perf_counter() - started
+    stop.set()
+    await watcher
+    forward1, turns1 = forward_seconds(metrics_ports)
     per_turn_forward = (forward1 - forward0) / max(1.0, turns1 - turns0)
     p50 = percentile(latencies, 0.5)
     return {
@@ -182,14 +199,16 @@ def report(rows: list[dict], watch: MemoryWatch) -> None:
 
 
 def run_bench(
-    address: str,
+    address: str | list[str],
     levels: list[int],
     conversations: int,
     metrics_ports: dict[str, int] | None = None,
     pids: dict[str, int] | None = None,
 ) -> list[dict]:
+    """`address` is one gateway or a list of replicas sharing one store."""
+    addresses = [address] if isinstance(address, str) else list(address)
     metrics_ports = metrics_ports or {s: 9151 + i for i, s in enumerate(SERVICES)}
     watch = MemoryWatch(metrics_ports, pids or {})
-    rows = [asyncio.run(bench_level(address, c, conversations, metrics_ports, watch)) for c in levels]
+    rows = [asyncio.run(bench_level(addresses, c, conversations, metrics_ports, watch)) for c in levels]
     report(rows, watch)
     return rows

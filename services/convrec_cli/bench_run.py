@@ -1,7 +1,9 @@
 """`make bench [MODE=triton]`: start the services on free ports, benchmark, stop.
 
 MODE=triton benchmarks the embedded services and the services on a local tritonserver in
-the same run, and reads the batch sizes Triton formed from its metrics endpoint."""
+the same run, and reads the batch sizes Triton formed from its metrics endpoint.
+`--stores sqlite,redis` (make bench STORES=sqlite,redis) compares one gateway on SQLite with
+`--gateways` replicas on one local redis-server, each conversation alternating replicas."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from convrec_kit.cluster import Cluster
 from convrec_kit.processes import free_port
+from convrec_kit.redis_server import RedisServer
 
 from .bench import run_bench
 from .triton import TritonServer
@@ -38,12 +41,56 @@ def run_cluster(workdir: Path, levels, conversations, extra_env=None) -> list[di
         cluster.stop()
 
 
+def run_replicas(workdir: Path, gateways: int, levels, conversations) -> list[dict]:
+    """`gateways` gateway processes on one durable local redis-server."""
+    with RedisServer(workdir / "redis") as redis:
+        cluster = Cluster(workdir / "services", extra_env={"CONVREC_STORE": "redis", "CONVREC_REDIS_URL": redis.url})
+        try:
+            cluster.start()
+            for n in range(2, gateways + 1):
+                cluster.add_gateway(f"gateway-{n}")
+            ports, pids = {**cluster.metrics_ports, "redis": 0}, {**cluster.pids(), "redis": redis.proc.pid}
+            return run_bench(cluster.gateways(), levels, conversations, ports, pids)
+        finally:
+            cluster.stop()
+
+
+def compare_stores(root: Path, stores: list[str], gateways: int, levels, conversations) -> None:
+    """One gateway on SQLite and/or `gateways` replicas on Redis, then their figures side by side."""
+    results = {}
+    for store in stores:
+        replicas = 1 if store == "sqlite" else gateways
+        label = f"{store} x{replicas}"
+        print(f"\n== {label} gateway(s): {conversations} conversations per client at {levels} clients")
+        if store == "sqlite":
+            results[label] = run_cluster(root / store, levels, conversations)
+        else:
+            results[label] = run_replicas(root / store, gateways, levels, conversations)
+    print("\nstores side by side (turns/s, p50 ms, p99 ms, errors):")
+    print(f"{'clients':>7} " + " ".join(f"{label:>30}" for label in results))
+    for i, level in enumerate(levels):
+        cells = [f"{r[i]['turns_per_s']:>8.1f} {r[i]['p50_ms']:>7.1f} {r[i]['p99_ms']:>7.1f} {r[i]['errors']:>5}"
+                 for r in results.values()]
+        print(f"{level:>7} " + " ".join(f"{c:>30}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--mode", choices=["embedded", "triton"], default="embedded")
-    parser.add_argument("--clients", default=None, help="default 1,8 (embedded) or 1,8,32 (triton)")
+    parser.add_argument("--clients", default=None,
+                        help="default 1,8 (embedded), 1,8,32 (triton) or 8,32 (--stores)")
     parser.add_argument("--conversations", type=int, default=12)
+    parser.add_argument("--stores", default="", help="e.g. sqlite,redis: compare the session stores")
+    parser.add_argument("--gateways", type=int, default=2, help="gateway replicas on Redis (--stores)")
     args = parser.parse_args()
+    if args.stores:
+        stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+        if not stores or set(stores) - {"sqlite", "redis"} or args.gateways < 1:
+            parser.error("--stores takes sqlite and/or redis, --gateways at least 1")
+        levels = [int(x) for x in (args.clients or "8,32").split(",")]
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
+            compare_stores(Path(tmp), stores, args.gateways, levels, args.conversations)
+        return
     levels = [int(x) for x in (args.clients or ("1,8,32" if args.mode == "triton" else "1,8")).split(",")]
     with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
         root = Path(tmp)

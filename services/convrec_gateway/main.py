@@ -19,7 +19,7 @@ from convrec_kit.settings import load_settings
 from .dialogue import Clients, DialogueEngine
 from .service import DialogueServicer
 from .settings import GatewaySettings
-from .store import SQLiteStore
+from .stores import open_store
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -37,6 +37,20 @@ async def _downstream_serving(channels: dict[str, grpc.aio.Channel]) -> bool:
     return True
 
 
+class ReadyOnce:
+    """NOT_SERVING until every downstream service has been SERVING; after that the gateway
+    stays SERVING through a downstream outage and answers degraded turns (the response's
+    `degraded` field and convrec_degraded_turns_total say so)."""
+
+    def __init__(self, channels: dict[str, grpc.aio.Channel]) -> None:
+        self._channels, self._ready = channels, False
+
+    async def __call__(self) -> bool:
+        if not self._ready:
+            self._ready = await _downstream_serving(self._channels)
+        return self._ready
+
+
 async def run(settings: GatewaySettings) -> None:
     channels = {
         "intent": open_channel(settings.intent_address),
@@ -48,12 +62,11 @@ async def run(settings: GatewaySettings) -> None:
         retrieval=retrieval_pb2_grpc.RetrievalServiceStub(channels["retrieval"]),
         ranking=ranking_pb2_grpc.RankingServiceStub(channels["ranking"]),
     )
-    store = SQLiteStore(settings.state_path)
+    store = await open_store(settings)
     servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings)
 
     async def load(health) -> None:
-        """SERVING while every downstream service is."""
-        await follow_readiness(health, lambda: _downstream_serving(channels))
+        await follow_readiness(health, ReadyOnce(channels))
 
     async def close() -> None:
         for channel in channels.values():

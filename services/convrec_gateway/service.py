@@ -14,10 +14,12 @@ from convrec.intent.v1 import intent_pb2
 from convrec.retrieval.v1 import retrieval_pb2
 from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
+from convrec_kit.metrics import DEGRADED_TURNS
 from convrec_kit.validation import check_constraints, check_count, check_utterance
 
 from .dialogue import DialogueEngine, TurnContext, TurnResult
-from .fetch import Call
+from .fallback import simple_parse
+from .fetch import Call, is_outage
 from .reducer import FeedbackGiven, reduce
 from .session import Session
 from .settings import GatewaySettings
@@ -37,25 +39,25 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         metadata = dict(context.invocation_metadata() or ())
         return metadata.get("x-request-id") or uuid.uuid4().hex[:16]
 
+    def _budget(self, context) -> Budget:
+        """The turn's time: the configured budget, or less when the caller's deadline is sooner."""
+        remaining = context.time_remaining()
+        seconds = self._s.turn_budget_seconds
+        return Budget(seconds if remaining is None else max(0.0, min(seconds, remaining)))
+
     async def Converse(self, request, context):
         s = self._s
         utterance = check_utterance(request.utterance, s.max_utterance_bytes)
         page_size = check_count(request.page_size, "page_size", 10, 100)
         check_constraints(request.filters, "filters")
         self._check_history(request.history)
-        on = Call(Budget(s.turn_budget_seconds), self._request_id(context))
+        on = Call(self._budget(context), self._request_id(context))
         stateless = len(request.history) > 0
         if stateless:
             session, parse = await self._replay(request, utterance, on)
         else:
             session = await self._live_session(request)
-            parse = await call(
-                "intent",
-                self._engine.clients.intent.Parse,
-                intent_pb2.ParseRequest(utterance=utterance, locale=request.context.locale),
-                on.budget,
-                on.request_id,
-            )
+            [parse] = await self._parse([utterance], request.context.locale, on)
         user_id = request.user_id or session.user_id
         keeps_events = bool(user_id) or not stateless
         stored = []
@@ -70,7 +72,9 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             await self._store.add_events(user_id, session.session_id, result.events)
         if not stateless:
             await self._save_turn(result.state, utterance, result.outcome.reply)
-        return _response(result, parse)
+        for service in on.degraded:
+            DEGRADED_TURNS.labels(service).inc()
+        return _response(result, parse, on.degraded)
 
     async def _live_session(self, request) -> Session:
         if not request.session_id:
@@ -115,18 +119,27 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
     async def _replay(self, request, utterance: str, on: Call):
         """Rebuilds the dialogue state from the earlier turns alone (stateless mode)."""
         texts = [t.text for t in request.history] + [utterance]
-        parsed = await call(
-            "intent",
-            self._engine.clients.intent.BatchParse,
-            intent_pb2.BatchParseRequest(
-                requests=[intent_pb2.ParseRequest(utterance=t, locale=request.context.locale) for t in texts]
-            ),
-            on.budget,
-            on.request_id,
-        )
+        parsed = await self._parse(texts, request.context.locale, on)
         start = Session(session_id="", user_id=request.user_id)
-        session = self._engine.replay(start, request.history, parsed.responses[:-1])
-        return session, parsed.responses[-1]
+        session = self._engine.replay(start, request.history, parsed[:-1])
+        return session, parsed[-1]
+
+    async def _parse(self, texts: list[str], locale: str, on: Call) -> list[intent_pb2.ParseResponse]:
+        """The intent service's parses; a simple parse of each text while it is down."""
+        try:
+            if len(texts) == 1:
+                request = intent_pb2.ParseRequest(utterance=texts[0], locale=locale)
+                return [await call("intent", self._engine.clients.intent.Parse, request, on.budget, on.request_id)]
+            batch = intent_pb2.BatchParseRequest(
+                requests=[intent_pb2.ParseRequest(utterance=t, locale=locale) for t in texts]
+            )
+            reply = await call("intent", self._engine.clients.intent.BatchParse, batch, on.budget, on.request_id)
+            return list(reply.responses)
+        except ServiceError as err:
+            if not is_outage(err):
+                raise
+            on.went_without("intent")
+            return [simple_parse(t) for t in texts]
 
     async def SubmitFeedback(self, request, context):
         self._check_feedback(request)
@@ -134,7 +147,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             "retrieval",
             self._engine.clients.retrieval.BatchGetItems,
             retrieval_pb2.BatchGetItemsRequest(item_ids=list({e.item_id for e in request.events})),
-            Budget(self._s.turn_budget_seconds),
+            self._budget(context),
             self._request_id(context),
         )
         if found.missing_ids:
@@ -213,7 +226,7 @@ def _with_time(context: common_pb2.Context) -> common_pb2.Context:
     return out
 
 
-def _response(result: TurnResult, parse: intent_pb2.ParseResponse) -> dialogue_pb2.ConverseResponse:
+def _response(result: TurnResult, parse, degraded: list[str]) -> dialogue_pb2.ConverseResponse:
     outcome = result.outcome
     return dialogue_pb2.ConverseResponse(
         session_id=result.state.session_id,
@@ -233,4 +246,5 @@ def _response(result: TurnResult, parse: intent_pb2.ParseResponse) -> dialogue_p
         ),
         state=result.state.to_proto(),
         suggested_replies=outcome.suggestions,
+        degraded=degraded,
     )

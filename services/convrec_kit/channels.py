@@ -1,4 +1,5 @@
-"""Client channels to other services: retries for idempotent reads, deadlines per call."""
+"""Client channels to other services: round-robin over every address, throttled retries for
+idempotent reads, deadlines per call."""
 
 from __future__ import annotations
 
@@ -7,37 +8,51 @@ import time
 
 import grpc
 
-from .errors import ServiceError, unavailable
+from .errors import ServiceError, error_info, unavailable
 from .metrics import DOWNSTREAM_ERRORS
 
 # Every RPC one service calls on another is an idempotent read, so gRPC may retry
 # it on UNAVAILABLE. Writes (SubmitFeedback) are only served, never called here.
-_RETRY_CONFIG = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [{}],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.02s",
-                    "maxBackoff": "0.2s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ]
-    }
-)
+# round_robin keeps a subchannel to every address the target resolves to (a static
+# `ipv4:a:p,b:q` list, or every pod behind a headless Service with `dns:///svc:port`)
+# and spreads calls over them; pick_first, the default, sends everything to one.
+# retryThrottling stops retrying once failures outnumber successes (each failure costs a
+# token, each success gives back 0.1; no retries below half of maxTokens), so an outage
+# does not multiply the load by maxAttempts.
+SERVICE_CONFIG = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [
+        {
+            "name": [{}],
+            "retryPolicy": {
+                "maxAttempts": 3,
+                "initialBackoff": "0.02s",
+                "maxBackoff": "0.2s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ],
+    "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
+}
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
+    """A channel to `address`: `host:port`, `dns:///host:port` or `ipv4:a:p,b:q`."""
     return grpc.aio.insecure_channel(
         address,
         options=[
-            ("grpc.service_config", _RETRY_CONFIG),
+            ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+            # Resolver-provided configs (DNS TXT records) never replace this one.
+            ("grpc.service_config_disable_resolution", 1),
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.keepalive_time_ms", 30000),
+            # Reconnect within about a second of a restarted server (gRPC's default backoff
+            # grows to two minutes, which keeps a recovered service unused that long).
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.min_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 1000),
         ],
     )
 
@@ -52,6 +67,20 @@ class Budget:
         return max(floor, self._deadline - time.monotonic())
 
 
+# Downstream answers passed on with their own code and ErrorInfo reason: the request or the
+# data is at fault, so retrying (what UNAVAILABLE tells a client) would not help.
+_PASSED_ON = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.OUT_OF_RANGE,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+)
+
+
 async def call(target: str, method, request, budget: Budget, request_id: str = ""):
     """Call a downstream RPC with the turn's remaining time, mapping failures to errors."""
     metadata = (("x-request-id", request_id),) if request_id else None
@@ -59,20 +88,21 @@ async def call(target: str, method, request, budget: Budget, request_id: str = "
         return await method(request, timeout=budget.remaining(), metadata=metadata)
     except grpc.aio.AioRpcError as err:
         DOWNSTREAM_ERRORS.labels(target, err.code().name).inc()
-        if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise ServiceError(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                "DEADLINE_EXCEEDED",
-                f"the {target} service did not answer within the turn's time budget",
-                {"service": target},
-            ) from None
-        if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
-            raise ServiceError(
-                err.code(),
-                "INVALID_ARGUMENT",
-                err.details() or "invalid argument",
-                {"service": target},
-            ) from None
-        raise unavailable(
-            target, f"the {target} service is unavailable ({err.code().name}): {err.details()}"
-        ) from None
+        raise _mapped(target, err) from None
+
+
+def _mapped(target: str, err: grpc.aio.AioRpcError) -> ServiceError:
+    code = err.code()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return ServiceError(
+            code,
+            "DEADLINE_EXCEEDED",
+            f"the {target} service did not answer within the turn's time budget",
+            {"service": target},
+        )
+    if code in _PASSED_ON:
+        info = error_info(err)
+        details = {**(dict(info.metadata) if info else {}), "service": target}
+        reason = info.reason if info and info.reason else code.name
+        return ServiceError(code, reason, err.details() or code.name.lower(), details)
+    return unavailable(target, f"the {target} service is unavailable ({code.name}): {err.details()}")

@@ -78,5 +78,25 @@ class Cluster:
     def stop(self) -> None:
         processes.stop_all([self.procs.pop(name) for name in list(self.procs)])
 
+    def add_gateway(self, name: str, env: dict[str, str] | None = None, timeout: float = 180.0) -> str:
+        """Starts one more gateway process `name` (e.g. "gateway-2") on ports of its own, sharing
+        the cluster's backends, with `env` over the cluster's; waits until SERVING and returns its
+        address. RuntimeError with its log if it exits first (a refused start)."""
+        self.ports[name] = self.ports.get(name) or processes.free_port()
+        self.metrics_ports[name] = self.metrics_ports.get(name) or processes.free_port()
+        replica_env = self.env()
+        replica_env.update(
+            {"CONVREC_GATEWAY_PORT": str(self.ports[name]),
+             "CONVREC_GATEWAY_METRICS_PORT": str(self.metrics_ports[name]),
+             **(env or {})}
+        )
+        self.procs[name] = processes.start(serve_command("gateway"), replica_env, self.log_path(name))
+        self.wait(name, timeout)
+        return self.address(name)
+
+    def gateways(self) -> list[str]:
+        """Addresses of every gateway process started, the first one first."""
+        return [self.address(n) for n in self.procs if n == "gateway" or n.startswith("gateway-")]
+
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.procs.items()}

@@ -27,3 +27,8 @@ DOWNSTREAM_ERRORS = Counter(
     "Failed calls to another service, by target and status code.",
     ["target", "code"],
 )
+DEGRADED_TURNS = Counter(
+    "convrec_degraded_turns_total",
+    "Dialogue turns answered without a downstream service, by that service.",
+    ["service"],
+)

@@ -1,24 +1,57 @@
-"""convrec_gateway.store.SQLiteStore: sessions, optimistic concurrency, events, deletion."""
+"""The Store contract on SQLiteStore and RedisStore (a real redis-server): sessions, optimistic
+concurrency, events, deletion; plus what is particular to each."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import uuid
 
+import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 
 from convrec.common.v1 import common_pb2
+from convrec_gateway.redis_store import RedisStore, UnsafeRedis, user_tag
 from convrec_gateway.session import Session, Wanted
+from convrec_gateway.settings import GatewaySettings
 from convrec_gateway.store import ConcurrentUpdate, SQLiteStore
+from convrec_gateway.stores import open_store
+from convrec_kit.errors import ServiceError
+from convrec_kit.processes import free_port
+from convrec_kit.redis_server import RedisServer
+from convrec_kit.settings import load_settings
 
 FT = common_pb2.FeedbackType
 USER = common_pb2.Turn.ROLE_USER
 ASSISTANT = common_pb2.Turn.ROLE_ASSISTANT
 
 
-@pytest.fixture
-async def store(tmp_path):
-    s = SQLiteStore(tmp_path / "db" / "state.sqlite")
+def start_redis(workdir, **kwargs) -> RedisServer:
+    try:
+        return RedisServer(workdir, **kwargs).start()
+    except FileNotFoundError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+async def redis_store(server: RedisServer, **kwargs) -> RedisStore:
+    """A store under a prefix of its own, so that tests sharing one server do not meet."""
+    return await RedisStore.connect(server.url, prefix=f"t{uuid.uuid4().hex[:10]}", **kwargs)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = SQLiteStore(tmp_path / "db" / "state.sqlite")
+    else:
+        s = await redis_store(request.getfixturevalue("redis_server"))
     yield s
     await s.close()
 
@@ -162,27 +195,32 @@ async def test_events_survive_reopening_the_file(tmp_path):
         await second.close()
 
 
+async def delete_jack(store) -> None:
+    """jack's two sessions, turns and events go; kate's stay."""
+    mine = [await store.create_session("jack") for _ in range(2)]
+    theirs = await store.create_session("kate")
+    for s in [*mine, theirs]:
+        await store.save_session(s, [common_pb2.Turn(role=USER, text=f"turn of {s.user_id}")])
+    await store.add_events("jack", mine[0].session_id, [ev("a", ts=1), ev("b", ts=2), ev("c", ts=3)])
+    await store.add_events("kate", theirs.session_id, [ev("d", ts=4)])
+
+    assert await store.delete_user("jack") == (2, 3)
+
+    for s in mine:
+        assert await store.load_session(s.session_id) is None
+        assert await store.session_turns(s.session_id) == []
+    assert await store.events_for("jack", "", 10) == []
+    assert (await store.load_session(theirs.session_id)).user_id == "kate"
+    assert [t.text for t in await store.session_turns(theirs.session_id)] == ["turn of kate"]
+    assert [e.item_id for e in await store.events_for("kate", "", 10)] == ["d"]
+    assert await store.delete_user("jack") == (0, 0)
+
+
 async def test_delete_user_removes_only_that_users_data(tmp_path):
     path = tmp_path / "state.sqlite"
     store = SQLiteStore(path)
     try:
-        mine = [await store.create_session("jack") for _ in range(2)]
-        theirs = await store.create_session("kate")
-        for s in [*mine, theirs]:
-            await store.save_session(s, [common_pb2.Turn(role=USER, text=f"turn of {s.user_id}")])
-        await store.add_events("jack", mine[0].session_id, [ev("a", ts=1), ev("b", ts=2), ev("c", ts=3)])
-        await store.add_events("kate", theirs.session_id, [ev("d", ts=4)])
-
-        assert await store.delete_user("jack") == (2, 3)
-
-        for s in mine:
-            assert await store.load_session(s.session_id) is None
-            assert await store.session_turns(s.session_id) == []
-        assert await store.events_for("jack", "", 10) == []
-        assert (await store.load_session(theirs.session_id)).user_id == "kate"
-        assert [t.text for t in await store.session_turns(theirs.session_id)] == ["turn of kate"]
-        assert [e.item_id for e in await store.events_for("kate", "", 10)] == ["d"]
-        assert await store.delete_user("jack") == (0, 0)
+        await delete_jack(store)
     finally:
         await store.close()
     # nothing of jack's is left in the file itself
@@ -193,6 +231,23 @@ async def test_delete_user_removes_only_that_users_data(tmp_path):
         assert db.execute("SELECT COUNT(*) FROM turns").fetchone() == (1,)
     finally:
         db.close()
+
+
+async def test_concurrent_saves_of_one_version_give_one_winner(store):
+    session = await store.create_session("lena")
+    copies = [await store.load_session(session.session_id) for _ in range(8)]
+    for n, copy in enumerate(copies):
+        copy.shown = [f"from-{n}"]
+    results = await asyncio.gather(
+        *(store.save_session(c, [common_pb2.Turn(role=USER, text=f"turn {n}")]) for n, c in enumerate(copies)),
+        return_exceptions=True,
+    )
+    winners = [n for n, r in enumerate(results) if r is None]
+    assert len(winners) == 1
+    assert all(isinstance(r, ConcurrentUpdate) for r in results if r is not None)
+    loaded = await store.load_session(session.session_id)
+    assert loaded.version == 1 and loaded.shown == [f"from-{winners[0]}"]
+    assert [t.text for t in await store.session_turns(session.session_id)] == [f"turn {winners[0]}"]
 
 
 def test_session_json_round_trip():
@@ -219,3 +274,185 @@ def test_session_json_round_trip():
     assert score == 0.5 and (c.name, c.value, c.weight, c.evidence) == ("dense", 1.0, 0.5, "e")
     assert back.components_of("zzz") is None
     assert "动作" in s.to_json()  # not ascii-escaped
+
+
+# --- RedisStore only -------------------------------------------------------------------------
+
+
+async def keys_of(store: RedisStore) -> list[str]:
+    return sorted([k async for k in store._redis.scan_iter(match=f"{store._keys.prefix}:*")])
+
+
+async def test_redis_delete_user_leaves_no_key_of_the_user(redis_server):
+    store = await redis_store(redis_server)
+    try:
+        await delete_jack(store)
+        left = await keys_of(store)
+    finally:
+        await store.close()
+    assert not [k for k in left if user_tag("jack") in k]
+    assert len(left) == 4  # kate's session, turns, session index and events
+    assert not [k for k in left if "kate" in k or "jack" in k], "user ids never appear in key names"
+
+
+async def test_redis_sessions_expire_and_each_save_renews_them(redis_server):
+    store = await redis_store(redis_server, ttl_seconds=100)
+    try:
+        keys, r = store._keys, store._redis
+        session = await store.create_session("mona")
+        anonymous = await store.create_session("")
+        await store.add_events("", anonymous.session_id, [ev("x", ts=1)])
+        watched = [keys.session(session.session_id), keys.user_sessions("mona"), keys.session(anonymous.session_id),
+                   keys.events("", anonymous.session_id)]
+        assert all(0 < t <= 100_000 for t in [await r.pttl(k) for k in watched])
+        for k in watched:
+            await r.pexpire(k, 5_000)
+        await store.save_session(session, [common_pb2.Turn(role=USER, text="hi")])
+        await store.save_session(anonymous, [common_pb2.Turn(role=USER, text="hi")])
+        watched += [keys.turns(session.session_id), keys.turns(anonymous.session_id)]
+        assert all(90_000 < t <= 100_000 for t in [await r.pttl(k) for k in watched])
+        assert await r.pttl(keys.events("mona", "")) == -2  # none yet; a user's events never expire
+        await store.add_events("mona", session.session_id, [ev("y", ts=1)])
+        assert await r.pttl(keys.events("mona", "")) == -1
+    finally:
+        await store.close()
+
+
+async def test_redis_a_retried_save_is_applied_once(redis_server):
+    store = await redis_store(redis_server)
+    try:
+        session = await store.create_session("nina")
+        keys = [store._keys.session(session.session_id), store._keys.turns(session.session_id),
+                store._keys.owner(session)]
+        args = [0, "token-1", session.to_json(), "1.0", 60_000, '[1, "once"]']
+        assert await store._save(keys=keys, args=args) == 1
+        assert await store._save(keys=keys, args=args) == 1  # the same call again: no second append
+        assert await store._save(keys=keys, args=[0, "token-2", *args[2:]]) == 0
+        assert [t.text for t in await store.session_turns(session.session_id)] == ["once"]
+        assert (await store.load_session(session.session_id)).version == 1
+    finally:
+        await store.close()
+
+
+async def test_redis_acknowledged_events_survive_sigkill(tmp_path):
+    server = start_redis(tmp_path / "redis")
+    try:
+        store = await RedisStore.connect(server.url)
+        session = await store.create_session("olga")
+        await store.save_session(session, [common_pb2.Turn(role=USER, text="a comedy")])
+        assert await store.add_events("olga", session.session_id, [ev("mv-alien-1979", ts=1_700_000_000)]) == 1
+        await store.close()
+        server.kill()
+        server.start()
+        store = await RedisStore.connect(server.url)
+        [e] = await store.events_for("olga", "", 10)
+        assert e.item_id == "mv-alien-1979" and e.timestamp.seconds == 1_700_000_000
+        assert (await store.load_session(session.session_id)).version == 1
+        assert [t.text for t in await store.session_turns(session.session_id)] == ["a comedy"]
+        await store.close()
+    finally:
+        server.stop()
+
+
+async def test_redis_outage_gives_unavailable_then_recovers(tmp_path):
+    server = start_redis(tmp_path / "redis")
+    try:
+        store = await RedisStore.connect(server.url, timeout=0.5)
+        session = await store.create_session("pia")
+        server.kill()
+        calls = [store.load_session(session.session_id), store.create_session("pia"),
+                 store.save_session(session, []), store.add_events("pia", "", [ev("x")]),
+                 store.events_for("pia", "", 10), store.delete_user("pia")]
+        for pending in calls:
+            with pytest.raises(ServiceError) as caught:
+                await pending
+            assert caught.value.code == grpc.StatusCode.UNAVAILABLE and "retry" in caught.value.message
+        server.start()
+        assert (await store.load_session(session.session_id)).user_id == "pia"
+        await store.close()
+    finally:
+        server.stop()
+
+
+async def test_redis_without_fsync_on_every_write_is_refused(tmp_path):
+    for name, kwargs, shown in [
+        ("off", {"durable": False}, "appendonly no"),
+        ("everysec", {"args": ["--appendfsync", "everysec"]}, "appendfsync everysec"),
+    ]:
+        server = start_redis(tmp_path / name, **kwargs)
+        try:
+            with pytest.raises(UnsafeRedis) as caught:
+                await RedisStore.connect(server.url)
+            message = str(caught.value)
+            assert shown in message and "appendonly yes" in message and "appendfsync always" in message
+            assert "CONVREC_REDIS_ALLOW_UNSAFE" in message
+            await (await RedisStore.connect(server.url, allow_unsafe=True)).close()
+        finally:
+            server.stop()
+
+
+async def test_redis_without_config_command_needs_the_override(tmp_path):
+    server = start_redis(tmp_path / "redis", args=["--rename-command", "CONFIG", "hidden-config"])
+    try:
+        with pytest.raises(UnsafeRedis) as caught:
+            await RedisStore.connect(server.url)
+        message = str(caught.value)
+        assert "CONFIG" in message and "managed" in message and "CONVREC_REDIS_ALLOW_UNSAFE" in message
+        store = await RedisStore.connect(server.url, allow_unsafe=True)
+        assert (await store.create_session("quin")).user_id == "quin"
+        await store.close()
+    finally:
+        server.stop()
+
+
+async def test_redis_refusing_writes_gives_unavailable_without_quoting_the_data(redis_server, capsys):
+    store = await redis_store(redis_server)
+    try:
+        session = await store.create_session("rosa")
+        await store._redis.config_set("min-replicas-to-write", 1)  # writes now get NOREPLICAS
+        try:
+            for pending in (store.save_session(session, []), store.create_session("rosa"),
+                            store.add_events("rosa", "", [ev("x")])):
+                with pytest.raises(ServiceError) as caught:
+                    await pending
+                assert caught.value.code == grpc.StatusCode.UNAVAILABLE
+        finally:
+            await store._redis.config_set("min-replicas-to-write", 0)
+        logged = "".join(capsys.readouterr())
+        assert "store_unavailable" in logged and "NOREPLICAS" in logged and "rosa" not in logged
+        await store.save_session(session, [])
+    finally:
+        await store.close()
+
+
+async def test_open_store_picks_the_configured_store_and_refuses_clearly(tmp_path, redis_server):
+    sqlite = await open_store(GatewaySettings(state_path=tmp_path / "s.sqlite3"))
+    assert isinstance(sqlite, SQLiteStore)
+    await sqlite.close()
+    redis = await open_store(GatewaySettings(store="redis", redis_url=redis_server.url))
+    assert isinstance(redis, RedisStore)
+    await redis.close()
+    with pytest.raises(SystemExit, match="cannot reach Redis at redis://127.0.0.1:.*CONVREC_REDIS_URL") as caught:
+        await open_store(GatewaySettings(store="redis", redis_url=f"redis://:secret@127.0.0.1:{free_port()}/0"))
+    assert "secret" not in str(caught.value)
+    unsafe = start_redis(tmp_path / "unsafe", durable=False)
+    try:
+        with pytest.raises(SystemExit, match="appendonly no and appendfsync"):
+            await open_store(GatewaySettings(store="redis", redis_url=unsafe.url))
+    finally:
+        unsafe.stop()
+
+
+def test_redis_settings_are_validated(monkeypatch):
+    monkeypatch.setenv("CONVREC_STORE", "redis")
+    monkeypatch.setenv("CONVREC_REDIS_URL", "http://127.0.0.1:6379")
+    with pytest.raises(SystemExit, match="CONVREC_REDIS_URL"):
+        load_settings(GatewaySettings)
+    monkeypatch.setenv("CONVREC_REDIS_URL", "redis://127.0.0.1:6380/2")
+    monkeypatch.setenv("CONVREC_SESSION_TTL_SECONDS", "3600")
+    settings = load_settings(GatewaySettings)
+    assert (settings.store, settings.session_ttl_seconds) == ("redis", 3600)
+    assert settings.redis_url == "redis://127.0.0.1:6380/2"
+    monkeypatch.setenv("CONVREC_STORE", "memcached")
+    with pytest.raises(SystemExit, match="CONVREC_STORE"):
+        load_settings(GatewaySettings)
