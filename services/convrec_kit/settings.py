@@ -31,6 +31,10 @@ class CommonSettings(BaseSettings):
     triton_device: Literal["cpu", "gpu"] = "cpu"
     torch_threads: int = Field(default=1, ge=1, le=64)
     grace_seconds: float = Field(default=5.0, ge=0)
+    # A server closes each client connection after this long (and lets its calls finish
+    # for `connection_age_grace_seconds`), so clients re-resolve and new replicas get calls.
+    max_connection_age_seconds: float = Field(default=300.0, gt=0)
+    connection_age_grace_seconds: float = Field(default=30.0, ge=0)
     # Largest request message accepted, in bytes.
     max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 

@@ -20,6 +20,7 @@ from convrec_kit.models.e5 import E5Encoder
 from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.models.intent import IntentModel
 from convrec_kit.models.minilm import MiniLMEncoder
+from convrec_kit.models.triton_client import TritonTextEncoder
 
 from .helpers import A, ids, say, turn
 
@@ -87,6 +88,22 @@ def test_intent_parity(triton, catalog_dir):
     assert np.abs(embedded - served).max() < 1e-3
 
 
+async def test_a_call_over_max_batch_size_is_split_not_rejected(triton):
+    texts = [f"{sentence} ({i})" for i, sentence in enumerate(SENTENCES * 13)][:150]
+    with pytest.raises(InferenceServerException, match="batch"):  # one request of 150 is refused
+        infer(triton, "text_encoder", "EMBEDDING", texts)
+    encoder = TritonTextEncoder(triton.url, timeout=60)
+    await encoder.load()
+    try:
+        assert await encoder.ready()
+        served = await encoder.encode(texts)
+    finally:
+        await encoder.close()
+    embedded = MiniLMEncoder().encode(texts)
+    assert served.shape == embedded.shape == (150, 384)
+    assert ((embedded * served).sum(1)).min() >= 0.999  # both L2-normalised, same order
+
+
 def test_bad_request_is_an_error_not_a_crash(triton):
     client = triton_grpc.InferenceServerClient(triton.url)
     bad = triton_grpc.InferInput("TEXT", [1, 1], "BYTES")
@@ -140,11 +157,20 @@ def test_triton_outage_and_recovery(triton, triton_cluster, triton_gateway):
     assert "unavailable" in caught.value.details().lower() or "in time" in caught.value.details()
     assert time.monotonic() - started < 5, "no hang past the turn budget"
     not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+    serving = health_pb2.HealthCheckResponse.SERVING
     assert _wait_status(triton_cluster.address("intent"), not_serving, 10) == not_serving
-    assert _wait_status(triton_cluster.address(), not_serving, 10) == not_serving
+    assert _wait_status(triton_cluster.address("retrieval"), not_serving, 10) == not_serving
+    # The gateway stays up: turns that need new items fail, the rest are answered degraded.
+    assert _status(triton_cluster.address()) == serving
 
     triton.start()
     triton.wait_ready()
-    serving = health_pb2.HealthCheckResponse.SERVING
-    assert _wait_status(triton_cluster.address(), serving, 30) == serving
-    assert say(triton_gateway, "a thriller from the 80s").action == A.ACTION_RECOMMEND
+    assert _wait_status(triton_cluster.address("intent"), serving, 30) == serving
+    assert _wait_status(triton_cluster.address("retrieval"), serving, 30) == serving
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the gateway's channels reconnect within about a second
+        r = say(triton_gateway, "a thriller from the 80s")
+        if not r.degraded:
+            break
+        time.sleep(0.3)
+    assert r.action == A.ACTION_RECOMMEND and list(r.degraded) == []

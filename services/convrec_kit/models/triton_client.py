@@ -1,6 +1,7 @@
 """The model client interface served by a Triton Inference Server over gRPC.
 
-Deadlines come from the caller; only UNAVAILABLE is retried (inference is a read)."""
+Deadlines come from the caller; only UNAVAILABLE is retried (inference is a read); a call
+over the model's max_batch_size is split into chunks on the client, never rejected."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from ..errors import ServiceError, unavailable
 from ..metrics import DOWNSTREAM_ERRORS, MODEL_FORWARD
 
 RETRIES = 2
+# model_repository/*/config.pbtxt; replaced by the served model's own value once it is ready.
+MAX_BATCH_SIZE = 64
 
 
 class TritonModel:
-    """One Triton model taking TEXT (BYTES) and returning one FP32 output."""
+    """One Triton model taking TEXT (BYTES) and returning one FP32 output. A call with more
+    texts than the model's max_batch_size is sent as concurrent chunks, joined in order."""
 
     def __init__(self, url: str, model: str, output: str, timeout: float) -> None:
         self._url = url
@@ -27,21 +31,43 @@ class TritonModel:
         self._output = output
         self._timeout = timeout
         self._client: triton.InferenceServerClient | None = None
+        self.max_batch_size = MAX_BATCH_SIZE
+        self._config_read = False
 
     async def load(self) -> None:
         self._client = triton.InferenceServerClient(self._url)
 
     async def ready(self) -> bool:
         try:
-            return bool(
+            ready = bool(
                 await self._client.is_server_ready(client_timeout=1.0)
                 and await self._client.is_model_ready(self._model, client_timeout=1.0)
             )
+            if ready and not self._config_read:  # once each time the model becomes ready
+                config = await self._client.get_model_config(self._model, as_json=True, client_timeout=1.0)
+                self.max_batch_size = int(config["config"].get("max_batch_size") or MAX_BATCH_SIZE)
+            self._config_read = ready
+            return ready
         except InferenceServerException:
+            self._config_read = False
             return False
 
     async def infer(self, texts: list[str], timeout: float | None = None) -> np.ndarray:
         deadline = time.monotonic() + (timeout if timeout else self._timeout)
+        size = max(1, self.max_batch_size)
+        if len(texts) <= size:
+            return await self._infer_batch(texts, deadline)
+        chunks = [
+            asyncio.ensure_future(self._infer_batch(texts[i : i + size], deadline))
+            for i in range(0, len(texts), size)
+        ]
+        try:
+            return np.concatenate(await asyncio.gather(*chunks))
+        finally:  # one failed chunk fails the call; the others stop
+            for chunk in chunks:
+                chunk.cancel()
+
+    async def _infer_batch(self, texts: list[str], deadline: float) -> np.ndarray:
         data = np.array([[t.encode("utf-8")] for t in texts], dtype=object)
         request = triton.InferInput("TEXT", list(data.shape), "BYTES")
         request.set_data_from_numpy(data)
