@@ -166,3 +166,13 @@ def test_cheaper_moves_below_the_cheapest_shown_and_says_so(gateway):
     bound = next(x.max for x in r.state.constraints.ranges if x.field == "price")
     assert bound < cheapest and f"{bound:g}" in r.reply
     assert all(rec.item.numeric["price"] <= bound for rec in r.recommendations)
+
+
+def test_a_misspelt_title_is_linked_and_a_close_call_asks_back(gateway, catalog):
+    r = say(gateway, "something like Interstelar")
+    assert "mv-interstellar-2014" in r.state.constraints.seed_item_ids and ids(r)
+    r = say(gateway, "I want something like Alienz")
+    [mention] = r.intent.mentions
+    assert mention.ambiguous and {mention.item_id, *mention.alternative_item_ids} >= {"mv-alien-1979", "mv-aliens-1986"}
+    other = catalog.get(mention.alternative_item_ids[0]).title
+    assert "did you mean" in r.reply.lower() and other in r.reply
