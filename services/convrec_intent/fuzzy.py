@@ -162,3 +162,8 @@ def zh_aliases(title: str) -> dict[str, bool]:
         base, number = m.group(1), _ZH_NUMERALS[int(m.group(2))]
         out.update({f"{base}第{number}部": True, f"{base}第{m.group(2)}部": True, f"{base}{number}": True})
     return {alias: full for alias, full in out.items() if alias}
+
+
+def overlaps(start: int, end: int, spans) -> bool:
+    """Whether [start, end) overlaps any of the spans."""
+    return any(start < e and s < end for s, e in spans)
