@@ -11,11 +11,13 @@ import asyncio
 import re
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
 
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
+from convrec_kit.tls import ClientTLS, dial
 
 SCRIPTS = (
     (
@@ -96,7 +98,9 @@ def language_of(script: tuple[str, ...]) -> str:
 
 
 async def _client(stubs: list, index: int, conversations: int, latencies: list[float], errors: list[str],
-                  by_language: dict[str, list[float]] | None = None) -> None:
+                  by_language: dict[str, list[float]] | None = None, token_for=None) -> None:
+    user_id = f"bench-{index}"
+    auth = {"metadata": (("authorization", f"Bearer {token_for(user_id)}"),)} if token_for else {}
     for n in range(conversations):
         script = SCRIPTS[(index + n) % len(SCRIPTS)]
         session_id = ""
@@ -106,9 +110,10 @@ async def _client(stubs: list, index: int, conversations: int, latencies: list[f
             try:
                 reply = await stub.Converse(
                     dialogue_pb2.ConverseRequest(
-                        session_id=session_id, user_id=f"bench-{index}", utterance=utterance, page_size=10
+                        session_id=session_id, user_id=user_id, utterance=utterance, page_size=10
                     ),
                     timeout=30,
+                    **auth,
                 )
             except grpc.aio.AioRpcError as err:
                 errors.append(f"{err.code().name}: {err.details()}")
@@ -137,18 +142,20 @@ def forward_seconds(metrics_ports: dict[str, int]) -> tuple[float, float]:
     return forward, turns
 
 
-async def bench_level(addresses: list[str], clients: int, conversations: int, metrics_ports, watch) -> dict:
-    channels = [grpc.aio.insecure_channel(a) for a in addresses]
+async def bench_level(addresses: list[str], clients: int, conversations: int, metrics_ports, watch,
+                      tls: ClientTLS | None = None, token_for=None) -> dict:
+    """One concurrency level; over TLS with `tls`, each user's calls carrying `token_for(user_id)`."""
+    channels = [dial(a, tls, aio=True) for a in addresses]
     try:
-        return await _measure(channels, clients, conversations, metrics_ports, watch)
+        return await _measure(channels, clients, conversations, metrics_ports, watch, token_for)
     finally:
         for channel in channels:
             await channel.close()
 
 
-async def _measure(channels, clients: int, conversations: int, metrics_ports, watch) -> dict:
+async def _measure(channels, clients: int, conversations: int, metrics_ports, watch, token_for=None) -> dict:
     stubs = [dialogue_pb2_grpc.DialogueServiceStub(c) for c in channels]
-    await _client(stubs, 0, 1, [], [])  # warm-up; its turns visit every gateway in turn
+    await _client(stubs, 0, 1, [], [], token_for=token_for)  # warm-up; its turns visit every gateway in turn
     forward0, turns0 = forward_seconds(metrics_ports)
     latencies: list[float] = []
     errors: list[str] = []
@@ -157,7 +164,7 @@ async def _measure(channels, clients: int, conversations: int, metrics_ports, wa
     watcher = asyncio.create_task(watch.run(stop))
     started = time.perf_counter()
     await asyncio.gather(
-        *(_client(stubs, i, conversations, latencies, errors, by_language) for i in range(clients))
+        *(_client(stubs, i, conversations, latencies, errors, by_language, token_for) for i in range(clients))
     )
     wall = time.perf_counter() - started
     stop.set()
@@ -204,11 +211,15 @@ def run_bench(
     conversations: int,
     metrics_ports: dict[str, int] | None = None,
     pids: dict[str, int] | None = None,
+    tls: ClientTLS | None = None,
+    token_for: Callable[[str], str] | None = None,
 ) -> list[dict]:
-    """`address` is one gateway or a list of replicas sharing one store."""
+    """`address` is one gateway or a list of replicas sharing one store; `tls` and `token_for`
+    (a user id's bearer token) for a gateway that wants them."""
     addresses = [address] if isinstance(address, str) else list(address)
     metrics_ports = metrics_ports or {s: 9151 + i for i, s in enumerate(SERVICES)}
     watch = MemoryWatch(metrics_ports, pids or {})
-    rows = [asyncio.run(bench_level(addresses, c, conversations, metrics_ports, watch)) for c in levels]
+    rows = [asyncio.run(bench_level(addresses, c, conversations, metrics_ports, watch, tls, token_for))
+            for c in levels]
     report(rows, watch)
     return rows

@@ -3,14 +3,19 @@
 MODE=triton benchmarks the embedded services and the services on a local tritonserver in
 the same run, and reads the batch sizes Triton formed from its metrics endpoint.
 `--stores sqlite,redis` (make bench STORES=sqlite,redis) compares one gateway on SQLite with
-`--gateways` replicas on one local redis-server, each conversation alternating replicas."""
+`--gateways` replicas on one local redis-server, each conversation alternating replicas.
+`--secure` (make bench SECURE=1) runs the same bench plain and then with TLS on every service
+(mutual between them) and CONVREC_AUTH=on, and prints the ratios."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import tempfile
+import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from convrec_kit.cluster import Cluster
@@ -32,11 +37,12 @@ def triton_batches(metrics_port: int) -> dict[str, tuple[float, float]]:
     return {m: (v[0], v[1]) for m, v in out.items()}
 
 
-def run_cluster(workdir: Path, levels, conversations, extra_env=None) -> list[dict]:
+def run_cluster(workdir: Path, levels, conversations, extra_env=None, token_for=None) -> list[dict]:
     cluster = Cluster(workdir, extra_env=extra_env or {})
     try:
         cluster.start()
-        return run_bench(cluster.address(), levels, conversations, cluster.metrics_ports, cluster.pids())
+        return run_bench(cluster.address(), levels, conversations, cluster.metrics_ports, cluster.pids(),
+                         cluster.client_tls(), token_for)
     finally:
         cluster.stop()
 
@@ -74,6 +80,43 @@ def compare_stores(root: Path, stores: list[str], gateways: int, levels, convers
         print(f"{level:>7} " + " ".join(f"{c:>30}" for c in cells))
 
 
+def auth_env() -> tuple[dict[str, str], Callable[[str], str] | None]:
+    """CONVREC_AUTH=on with a fresh HS256 secret, and what mints a user's token (`sub` and `exp`)
+    for it, where the auth settings exist (with PyJWT); else nothing: the secure run is TLS only."""
+    try:
+        import jwt
+
+        from convrec_kit.auth_settings import SecuritySettings
+    except ImportError:
+        return {}, None
+    if "auth" not in SecuritySettings.model_fields:
+        return {}, None
+    secret = secrets.token_urlsafe(32)
+    mint = lambda sub: jwt.encode({"sub": sub, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")  # noqa: E731
+    return {"CONVREC_AUTH": "on", "CONVREC_AUTH_HS256_SECRET": secret}, mint
+
+
+def compare_secure(root: Path, levels, conversations) -> None:
+    """The same bench plain, then over TLS (mutual between services; the bench presents the
+    certificate too) with each user's bearer token where auth exists; p50 and turns/s side by side."""
+    from .certs import TLSFiles
+
+    print(f"== plain: {conversations} conversations per client at {levels} clients")
+    plain = run_cluster(root / "plain", levels, conversations)
+    env, token_for = auth_env()
+    label = "TLS + auth" if token_for else "TLS (no auth settings here: TLS only)"
+    print(f"\n== {label}: mutual TLS on every service")
+    secure = run_cluster(root / "secure", levels, conversations, {**TLSFiles.create(root / "tls").env(), **env},
+                         token_for)
+    print(f"\n{label} vs plain:")
+    print(f"{'clients':>7} {'p50 plain':>10} {'p50 secure':>11} {'ratio':>6} {'turns/s plain':>14} "
+          f"{'turns/s secure':>15} {'ratio':>6} {'errors':>7}")
+    for p, s in zip(plain, secure, strict=True):
+        print(f"{p['clients']:>7} {p['p50_ms']:>10.1f} {s['p50_ms']:>11.1f} {s['p50_ms'] / p['p50_ms']:>6.2f} "
+              f"{p['turns_per_s']:>14.1f} {s['turns_per_s']:>15.1f} {s['turns_per_s'] / p['turns_per_s']:>6.2f} "
+              f"{s['errors']:>7}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--mode", choices=["embedded", "triton"], default="embedded")
@@ -82,7 +125,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=12)
     parser.add_argument("--stores", default="", help="e.g. sqlite,redis: compare the session stores")
     parser.add_argument("--gateways", type=int, default=2, help="gateway replicas on Redis (--stores)")
+    parser.add_argument("--secure", action="store_true", help="plain, then TLS on every service and auth")
     args = parser.parse_args()
+    if args.secure:
+        if args.stores or args.mode != "embedded":
+            parser.error("--secure runs on its own (embedded, SQLite)")
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
+            compare_secure(Path(tmp), [int(x) for x in (args.clients or "1,8").split(",")], args.conversations)
+        return
     if args.stores:
         stores = [s.strip() for s in args.stores.split(",") if s.strip()]
         if not stores or set(stores) - {"sqlite", "redis"} or args.gateways < 1:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import grpc
 
 from convrec.common.v1 import common_pb2
 from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
+from convrec_kit.credentials import client_metadata
+from convrec_kit.tls import ClientTLS, dial
 
 DEMO_SCRIPT = (
     "Hi!",
@@ -37,7 +41,7 @@ def show(response: dialogue_pb2.ConverseResponse, out=print) -> None:
 
 
 def _stub(address: str) -> dialogue_pb2_grpc.DialogueServiceStub:
-    channel = grpc.insecure_channel(address)
+    channel = dial(address, ClientTLS.from_env(os.environ))  # TLS when CONVREC_TLS_CA_FILE is set
     grpc.channel_ready_future(channel).result(timeout=30)
     return dialogue_pb2_grpc.DialogueServiceStub(channel)
 
@@ -55,6 +59,7 @@ def demo(address: str, user_id: str = "demo-user", page_size: int = 5) -> None:
                 page_size=page_size,
                 context=common_pb2.Context(device="tv", locale="en-US"),
             ),
+            metadata=client_metadata(),  # CONVREC_TOKEN, when the gateway wants a bearer token
             timeout=30,
         )
         session_id = response.session_id
@@ -77,6 +82,7 @@ def chat(address: str, user_id: str = "", page_size: int = 5) -> None:
                 dialogue_pb2.ConverseRequest(
                     session_id=session_id, user_id=user_id, utterance=utterance, page_size=page_size
                 ),
+                metadata=client_metadata(),
                 timeout=30,
             )
         except grpc.RpcError as err:

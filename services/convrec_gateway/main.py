@@ -11,12 +11,15 @@ from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2_grpc
 from convrec.ranking.v1 import ranking_pb2_grpc
 from convrec.retrieval.v1 import retrieval_pb2_grpc
+from convrec_kit.auth_settings import SecuritySettings
 from convrec_kit.channels import open_channel
+from convrec_kit.credentials import service_credential
 from convrec_kit.logs import configure_logging
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
 from .dialogue import Clients, DialogueEngine
+from .ratelimit import RateLimitSettings, open_limits
 from .service import DialogueServicer
 from .settings import GatewaySettings
 from .stores import open_store
@@ -52,10 +55,12 @@ class ReadyOnce:
 
 
 async def run(settings: GatewaySettings) -> None:
+    tls = settings.client_tls()  # None: plaintext
+    credential = service_credential(load_settings(SecuritySettings), "gateway")  # None: auth off
     channels = {
-        "intent": open_channel(settings.intent_address),
-        "retrieval": open_channel(settings.retrieval_address),
-        "ranking": open_channel(settings.ranking_address),
+        "intent": open_channel(settings.intent_address, tls, credential),
+        "retrieval": open_channel(settings.retrieval_address, tls, credential),
+        "ranking": open_channel(settings.ranking_address, tls, credential),
     }
     clients = Clients(
         intent=intent_pb2_grpc.IntentServiceStub(channels["intent"]),
@@ -63,7 +68,8 @@ async def run(settings: GatewaySettings) -> None:
         ranking=ranking_pb2_grpc.RankingServiceStub(channels["ranking"]),
     )
     store = await open_store(settings)
-    servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings)
+    limits = open_limits(settings, load_settings(RateLimitSettings))
+    servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings, limits)
 
     async def load(health) -> None:
         await follow_readiness(health, ReadyOnce(channels))
@@ -72,6 +78,7 @@ async def run(settings: GatewaySettings) -> None:
         for channel in channels.values():
             await channel.close()
         await store.close()
+        await limits.close()
 
     await serve(
         "gateway",

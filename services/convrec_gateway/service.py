@@ -17,9 +17,11 @@ from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.metrics import DEGRADED_TURNS
 from convrec_kit.validation import check_constraints, check_count, check_utterance
 
+from .access import acting_user, check_owner, check_user, limit_key
 from .dialogue import DialogueEngine, TurnContext, TurnResult
 from .fallback import simple_parse
 from .fetch import Call, is_outage
+from .ratelimit import RateLimits
 from .reducer import FeedbackGiven, reduce
 from .session import Session
 from .settings import GatewaySettings
@@ -30,10 +32,12 @@ ROLE = common_pb2.Turn.Role
 
 
 class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
-    def __init__(self, engine: DialogueEngine, store: Store, settings: GatewaySettings) -> None:
+    def __init__(self, engine: DialogueEngine, store: Store, settings: GatewaySettings,
+                 limits: RateLimits | None = None) -> None:
         self._engine = engine
         self._store = store
         self._s = settings
+        self._limits = limits or RateLimits({})
 
     def _request_id(self, context) -> str:
         metadata = dict(context.invocation_metadata() or ())
@@ -46,6 +50,8 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         return Budget(seconds if remaining is None else max(0.0, min(seconds, remaining)))
 
     async def Converse(self, request, context):
+        request.user_id = acting_user(request.user_id)
+        await self._limits.check("Converse", limit_key(request.user_id, context))
         s = self._s
         utterance = check_utterance(request.utterance, s.max_utterance_bytes)
         page_size = check_count(request.page_size, "page_size", 10, 100)
@@ -84,6 +90,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             raise not_found(
                 "session", f"no session {request.session_id!r}; leave session_id empty to start one"
             )
+        check_owner(session.user_id)
         if request.user_id and session.user_id and request.user_id != session.user_id:
             raise invalid_argument("user_id", "this session belongs to another user")
         return session
@@ -142,6 +149,8 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             return [simple_parse(t) for t in texts]
 
     async def SubmitFeedback(self, request, context):
+        request.user_id = acting_user(request.user_id)
+        await self._limits.check("SubmitFeedback", limit_key(request.user_id, context))
         self._check_feedback(request)
         found = await call(
             "retrieval",
@@ -157,6 +166,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             session = await self._store.load_session(request.session_id)
             if session is None:
                 raise not_found("session", f"no session {request.session_id!r}")
+            check_owner(session.user_id)
         user_id = request.user_id or (session.user_id if session else "")
         accepted = await self._store.add_events(user_id, request.session_id, list(request.events))
         if session is not None:
@@ -193,6 +203,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         session = await self._store.load_session(request.session_id)
         if session is None:
             raise not_found("session", f"no session {request.session_id!r}")
+        check_owner(session.user_id)
         created, updated = await self._store.session_times(request.session_id)
         return dialogue_pb2.GetSessionResponse(
             session_id=session.session_id,
@@ -204,6 +215,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         )
 
     async def DeleteUserData(self, request, context):
+        check_user(request.user_id)
         if not request.user_id:
             raise invalid_argument("user_id", "user_id is empty")
         sessions, events = await self._store.delete_user(request.user_id)

@@ -8,8 +8,10 @@ import time
 
 import grpc
 
+from .credentials import ServiceCredential
 from .errors import ServiceError, error_info, unavailable
 from .metrics import DOWNSTREAM_ERRORS
+from .tls import ClientTLS, dial
 
 # Every RPC one service calls on another is an idempotent read, so gRPC may retry
 # it on UNAVAILABLE. Writes (SubmitFeedback) are only served, never called here.
@@ -37,10 +39,15 @@ SERVICE_CONFIG = {
 }
 
 
-def open_channel(address: str) -> grpc.aio.Channel:
-    """A channel to `address`: `host:port`, `dns:///host:port` or `ipv4:a:p,b:q`."""
-    return grpc.aio.insecure_channel(
+def open_channel(address: str, tls: ClientTLS | None = None,
+                 credential: ServiceCredential | None = None) -> grpc.aio.Channel:
+    """A channel to `address`: `host:port`, `dns:///host:port` or `ipv4:a:p,b:q`; over TLS
+    with `tls` (same balancing and retries), plaintext without; every call carries
+    `authorization: Bearer ...` from `credential` when given."""
+    channel = dial(
         address,
+        tls,
+        aio=True,
         options=[
             ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
             # Resolver-provided configs (DNS TXT records) never replace this one.
@@ -55,6 +62,26 @@ def open_channel(address: str) -> grpc.aio.Channel:
             ("grpc.max_reconnect_backoff_ms", 1000),
         ],
     )
+    return channel if credential is None else AuthorisedChannel(channel, credential)
+
+
+class AuthorisedChannel:
+    """A channel whose unary calls add the service's bearer token to their metadata (plain
+    metadata works over plaintext and TLS alike; call credentials need TLS)."""
+
+    def __init__(self, channel: grpc.aio.Channel, credential: ServiceCredential) -> None:
+        self._channel, self._credential = channel, credential
+
+    def unary_unary(self, method: str, *args, **kwargs):
+        inner, credential = self._channel.unary_unary(method, *args, **kwargs), self._credential
+
+        def invoke(request, *, metadata=None, **options):
+            return inner(request, metadata=(*(metadata or ()), ("authorization", credential.header())), **options)
+
+        return invoke
+
+    def __getattr__(self, name: str):
+        return getattr(self._channel, name)
 
 
 class Budget:
@@ -75,10 +102,11 @@ _PASSED_ON = (
     grpc.StatusCode.INTERNAL,
     grpc.StatusCode.FAILED_PRECONDITION,
     grpc.StatusCode.OUT_OF_RANGE,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.UNAUTHENTICATED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
+# A downstream refusing this service's own credentials is a fault of the deployment, not
+# of the caller's token: reported as INTERNAL.
+_REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
 
 async def call(target: str, method, request, budget: Budget, request_id: str = ""):
@@ -98,6 +126,13 @@ def _mapped(target: str, err: grpc.aio.AioRpcError) -> ServiceError:
             code,
             "DEADLINE_EXCEEDED",
             f"the {target} service did not answer within the turn's time budget",
+            {"service": target},
+        )
+    if code in _REFUSED:
+        return ServiceError(
+            grpc.StatusCode.INTERNAL,
+            "SERVICE_CREDENTIALS_REFUSED",
+            f"the {target} service refused this service's credentials ({code.name})",
             {"service": target},
         )
     if code in _PASSED_ON:

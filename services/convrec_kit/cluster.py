@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import processes
+from .tls import ClientTLS
 
 SERVICES = ("intent", "retrieval", "ranking", "gateway")
 
@@ -49,6 +50,10 @@ class Cluster:
         env.update(self.extra_env)
         return env
 
+    def client_tls(self) -> ClientTLS | None:
+        """How the services dial each other (CONVREC_TLS_* of their environment); None: plaintext."""
+        return ClientTLS.from_env(self.env())
+
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
 
@@ -69,7 +74,7 @@ class Cluster:
     def wait(self, name: str, timeout: float = 180.0) -> None:
         """Until `name` is SERVING; RuntimeError with its log if it exits first."""
         processes.wait_serving(self.address(name), timeout, proc=self.procs[name], log_path=self.log_path(name),
-                               what=name)
+                               what=name, tls=self.client_tls())
 
     def stop_one(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         proc = self.procs.pop(name, None)

@@ -12,6 +12,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from .tls import ClientTLS, dial
+
 # A channel to a port nobody listens on yet backs off up to 120 s by default; poll faster.
 _PROBE_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
@@ -72,9 +74,10 @@ def wait_ready(ready: Callable[[], bool], timeout: float, what: str, proc: subpr
 
 
 def wait_serving(address: str, timeout: float = 120.0, service: str = "", proc: subprocess.Popen | None = None,
-                 log_path: Path | None = None, what: str = "") -> None:
-    """Waits until the gRPC health service at `address` reports SERVING for `service`."""
-    with grpc.insecure_channel(address, options=_PROBE_OPTIONS) as channel:
+                 log_path: Path | None = None, what: str = "", tls: ClientTLS | None = None) -> None:
+    """Waits until the gRPC health service at `address` reports SERVING for `service` (dialled
+    over TLS with `tls`, plaintext without)."""
+    with dial(address, tls, _PROBE_OPTIONS) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
 
         def serving() -> bool:

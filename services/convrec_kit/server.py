@@ -13,8 +13,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from .auth_interceptor import server_interceptors
+from .auth_settings import SecuritySettings
 from .interceptor import ObservabilityInterceptor
-from .settings import CommonSettings
+from .settings import CommonSettings, load_settings
+from .tls import CertificateReloader, sighup_handler
 
 log = structlog.get_logger()
 
@@ -60,6 +63,17 @@ async def follow_readiness(reporter: HealthReporter, check: Callable[[], Awaitab
         await asyncio.sleep(interval)
 
 
+def _bind(server: grpc.aio.Server, name: str, address: str, settings: CommonSettings) -> CertificateReloader | None:
+    """Adds the gRPC port: TLS when the settings name a certificate (returning what reloads it),
+    else plaintext. The metrics port is plain HTTP either way."""
+    server_tls = settings.server_tls()
+    reloader = CertificateReloader(server_tls) if server_tls else None
+    bound = server.add_secure_port(address, reloader.credentials()) if reloader else server.add_insecure_port(address)
+    if bound == 0:
+        raise SystemExit(f"{name}: cannot bind {address}")
+    return reloader
+
+
 async def serve(
     name: str,
     settings: CommonSettings,
@@ -68,8 +82,10 @@ async def serve(
     close: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT. `load` readies the models and then marks SERVING."""
+    security = load_settings(SecuritySettings)  # CONVREC_AUTH*, CONVREC_REFLECTION
     server = grpc.aio.server(
-        interceptors=[ObservabilityInterceptor(name, settings.debug)],
+        # Observability outermost, so refused calls are logged and counted like any other.
+        interceptors=[ObservabilityInterceptor(name, settings.debug), *server_interceptors(security)],
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -85,19 +101,21 @@ async def serve(
     names = [b.full_name for b in bindings]
     reporter = HealthReporter(health_servicer, names)
     await reporter.set(False)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    if security.reflection == "on":
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
     address = f"{settings.host}:{settings.port}"
-    if server.add_insecure_port(address) == 0:
-        raise SystemExit(f"{name}: cannot bind {address}")
+    reloader = _bind(server, name, address, settings)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.host)
     await server.start()
-    log.info("listening", service=name, address=address, metrics_port=settings.metrics_port)
+    log.info("listening", service=name, address=address, metrics_port=settings.metrics_port,
+             tls=reloader.mode if reloader else "off")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, sighup_handler(reloader))  # re-read the certificate files
 
     loader = asyncio.create_task(load(reporter))
     stop_waiter = asyncio.create_task(stop.wait())

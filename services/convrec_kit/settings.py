@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from . import tls
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +39,59 @@ class CommonSettings(BaseSettings):
     connection_age_grace_seconds: float = Field(default=30.0, ge=0)
     # Largest request message accepted, in bytes.
     max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # TLS on the gRPC port (the metrics port stays plain HTTP): this certificate and key,
+    # re-read when they change and on SIGHUP. With a client CA, every client must present
+    # a certificate that CA signed (mutual TLS).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
+    # Calls to other services over TLS: servers verified with this CA (the system's roots when
+    # only a client certificate is set), this certificate presented for mutual TLS, and the
+    # name expected in the servers' certificates instead of the target's host (tests).
+    tls_ca_file: Path | None = None
+    tls_client_cert_file: Path | None = None
+    tls_client_key_file: Path | None = None
+    tls_server_name: str = ""
+
+    @field_validator("tls_cert_file", "tls_key_file", "tls_client_ca_file", "tls_ca_file",
+                     "tls_client_cert_file", "tls_client_key_file", mode="before")
+    @classmethod
+    def _tls_file(cls, value):
+        if value in (None, ""):
+            return None
+        if not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pairs(self):
+        pairs = ((self.tls_cert_file, self.tls_key_file, "CONVREC_TLS_CERT_FILE", "CONVREC_TLS_KEY_FILE"),
+                 (self.tls_client_cert_file, self.tls_client_key_file, "CONVREC_TLS_CLIENT_CERT_FILE",
+                  "CONVREC_TLS_CLIENT_KEY_FILE"))
+        for cert, key, cert_var, key_var in pairs:
+            if (cert is None) != (key is None):
+                raise ValueError(f"{cert_var} and {key_var} go together: set both or neither")
+            if cert is not None:
+                tls.check_pair(cert, key)
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("CONVREC_TLS_CLIENT_CA_FILE (mutual TLS) needs CONVREC_TLS_CERT_FILE and _KEY_FILE")
+        for ca in (self.tls_client_ca_file, self.tls_ca_file):
+            if ca is not None:
+                tls.check_ca(ca)
+        return self
+
+    def server_tls(self) -> tls.ServerTLS | None:
+        """The server's TLS files, or None for plaintext."""
+        if self.tls_cert_file is None:
+            return None
+        return tls.ServerTLS(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
+
+    def client_tls(self) -> tls.ClientTLS | None:
+        """How to dial other services, or None for plaintext."""
+        if self.tls_ca_file is None and self.tls_client_cert_file is None:
+            return None
+        return tls.ClientTLS(self.tls_ca_file, self.tls_client_cert_file, self.tls_client_key_file,
+                             self.tls_server_name)
 
     @property
     def catalog_dir(self) -> Path:
@@ -57,6 +112,7 @@ def load_settings(cls: type[BaseSettings]) -> BaseSettings:
         return cls()
     except ValidationError as exc:
         problems = "; ".join(
-            f"CONVREC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+            (f"CONVREC_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "") + err["msg"]
+            for err in exc.errors()
         )
         raise SystemExit(f"invalid configuration: {problems}") from None

@@ -49,3 +49,9 @@ async def test_outages_and_deadlines():
     assert (await raised(rpc_error(grpc.StatusCode.UNAVAILABLE))).code == grpc.StatusCode.UNAVAILABLE
     late = await raised(rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED))
     assert late.code == grpc.StatusCode.DEADLINE_EXCEEDED and late.metadata == {"service": "retrieval"}
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED])
+async def test_a_refused_service_credential_is_an_internal_fault(code):
+    err = await raised(rpc_error(code))
+    assert err.code == grpc.StatusCode.INTERNAL and err.reason == "SERVICE_CREDENTIALS_REFUSED"

@@ -3,6 +3,7 @@ network policies, headless Services and the Redis overlay say what they should."
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from convrec_kit.channels import SERVICE_CONFIG
-from convrec_kit.settings import REPO_ROOT
+from convrec_kit.settings import REPO_ROOT, CommonSettings
 
 BIN = Path(sys.executable).parent
 K8S = REPO_ROOT / "k8s"
@@ -21,6 +22,8 @@ DOWNSTREAM = (("intent", 50052), ("retrieval", 50053), ("ranking", 50054))
 NAMESPACE = {"kubernetes.io/metadata.name": "convrec"}
 MONITORING = {"kubernetes.io/metadata.name": "monitoring"}
 METRICS = {"intent": 9152, "retrieval": 9153, "ranking": 9154}
+PORTS = {"gateway": 50051, **dict(DOWNSTREAM)}
+TLS_DIR = "/etc/convrec/tls"
 
 
 def render(overlay: str | Path) -> list[dict]:
@@ -83,7 +86,7 @@ def test_every_service_has_grpc_readiness_and_autoscaling():
     for name, port in DOWNSTREAM:
         assert ("HorizontalPodAutoscaler", name) in kinds and ("Service", name) in kinds
         container = find(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
-        assert container["readinessProbe"]["grpc"]["port"] == port
+        assert_probes_the_health_service(container, port)
         assert container["args"] == ["serve", name]
     config = find(docs, "ConfigMap", "convrec-config")["data"]
     assert config["CONVREC_MODEL_BACKEND"] == "embedded" and config["CONVREC_LOG_FORMAT"] == "json"
@@ -197,3 +200,46 @@ def test_gpu_overlay_points_the_services_at_triton_on_a_gpu():
     assert container["image"] == "convrec-triton:0.1.0-triton24.10"
     assert "--model-repository=/models/repository" in container["args"]
     assert "/models/repository" in (REPO_ROOT / "Dockerfile.triton").read_text()
+
+
+def assert_probes_the_health_service(container: dict, port: int) -> None:
+    """Readiness (and startup) probes exec the TLS-capable health check against the pod's own port."""
+    for kind in ("readinessProbe", "startupProbe"):
+        if kind not in container:
+            continue
+        command = container[kind]["exec"]["command"]
+        assert command[:3] == ["python", "-m", "convrec_kit.healthcheck"], command
+        args = dict(zip(command[3::2], command[4::2]))
+        assert args == {"--address": f"127.0.0.1:{port}", "--server-name": "localhost"}
+        assert container[kind]["timeoutSeconds"] >= 3
+    assert "readinessProbe" in container
+    assert importlib.util.find_spec(command[2]) is not None  # the module the image runs
+
+
+def pods(docs: list[dict]) -> dict[str, dict]:
+    """The pod template of each convrec service workload, by name."""
+    return {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in docs
+            if d["kind"] in ("Deployment", "StatefulSet") and d["metadata"]["name"] in PORTS}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_serves_tls_from_the_secret_and_only_the_gateway_takes_clients_without_a_certificate(overlay):
+    docs = render(overlay)
+    config = find(docs, "ConfigMap", "convrec-config")["data"]
+    tls = {k: v for k, v in config.items() if k.startswith("CONVREC_TLS_")}
+    assert tls == {"CONVREC_TLS_CERT_FILE": f"{TLS_DIR}/tls.crt", "CONVREC_TLS_KEY_FILE": f"{TLS_DIR}/tls.key",
+                   "CONVREC_TLS_CA_FILE": f"{TLS_DIR}/ca.crt", "CONVREC_TLS_CLIENT_CERT_FILE": f"{TLS_DIR}/tls.crt",
+                   "CONVREC_TLS_CLIENT_KEY_FILE": f"{TLS_DIR}/tls.key"}
+    assert {k.removeprefix("CONVREC_").lower() for k in tls} <= set(CommonSettings.model_fields)
+    found = pods(docs)
+    assert set(found) == set(PORTS)
+    for name, pod in found.items():
+        volume = next(v for v in pod["volumes"] if v["name"] == "tls")
+        assert volume["secret"]["secretName"] == "convrec-tls" and volume["secret"]["defaultMode"] == 0o440
+        container = pod["containers"][0]
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "tls")
+        assert mount == {"name": "tls", "mountPath": TLS_DIR, "readOnly": True}  # no subPath: renewals reach it
+        assert_probes_the_health_service(container, PORTS[name])
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        expected = None if name == "gateway" else f"{TLS_DIR}/ca.crt"
+        assert env.get("CONVREC_TLS_CLIENT_CA_FILE") == expected, name  # mutual TLS behind the gateway
