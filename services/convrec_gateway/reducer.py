@@ -128,7 +128,8 @@ def resolve_intent(state: Session, parse: intent_pb2.ParseResponse) -> int:
         return IT.INTENT_TYPE_RECOMMEND
     if TF.TURN_FLAG_SIMILAR in flags and has_referent and kind != IT.INTENT_TYPE_ASK_EXPLANATION:
         return IT.INTENT_TYPE_RECOMMEND
-    if TF.TURN_FLAG_MORE in flags and state.last and kind not in _QUESTIONS:
+    asks_a_field = kind == IT.INTENT_TYPE_ASK_DETAILS and bool(parse.detail_fields)
+    if TF.TURN_FLAG_MORE in flags and state.last and kind != IT.INTENT_TYPE_ASK_EXPLANATION and not asks_a_field:
         return IT.INTENT_TYPE_REFINE
     points_at_shown = bool(parse.ordinal or TF.TURN_FLAG_DEMONSTRATIVE in flags) and bool(state.last)
     if kind in _REQUESTS and points_at_shown and parse.detail_fields and not asks_for_items:

@@ -321,7 +321,9 @@ def _ordinal(text: str, out: Extraction) -> None:
         r"(?:the\s+)?(" + "|".join(lx.ORDINALS_EN) + r")\s+(?:one|movie|film|book|item|pick|suggestion)", text
     )
     if m is None:
-        m = re.search(r"(?:number|#|no\.)\s*(\d{1,2})(?!\d)", text)
+        m = re.search(r"(?:number|#|no\.)\s*(\d{1,2})(?!\d)", text) or re.search(
+            r"\b(\d{1,2})(?:st|nd|rd|th)\s+(?:one|movie|film|book|item|pick|suggestion)", text
+        )
         if m:
             out.ordinal = int(m[1])
             return

@@ -336,3 +336,7 @@ def test_conversational_filler_is_not_a_keyword(text):
 
 def test_filler_word_after_about_is_a_topic():
     assert extract("a film about love and friendship", "en", 2026).keywords == ["love", "friendship"]
+
+
+def test_numbered_ordinals():
+    assert extract("the 12th one is great", "en", 2026).ordinal == 12

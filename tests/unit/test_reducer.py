@@ -216,3 +216,12 @@ def test_a_negated_category_is_never_asked_for(turns):
         constraints = requests[-1][1].constraints
         assert negated <= set(constraints.exclude_categories)
         assert not negated & set(constraints.include_categories)
+
+
+def test_asking_for_more_pages_even_when_the_classifier_says_details():
+    state = listed("a", "b")
+    out = reduce(state, UserTurn(parse(IT.INTENT_TYPE_ASK_DETAILS, flags=[TF.TURN_FLAG_MORE])))  # "还有吗"
+    assert out.paging and out.act == Act.RECOMMEND
+    asked = parse(IT.INTENT_TYPE_ASK_DETAILS, flags=[TF.TURN_FLAG_MORE], ordinal=1)
+    asked.detail_fields.append("director")  # "who directed the first one? any more like it?"
+    assert reduce(state, UserTurn(asked)).act == Act.DETAILS
