@@ -1,4 +1,5 @@
-"""The build entry: trains the intent model and indexes a catalog, skipping what is up to date."""
+"""The build entry: trains the intent model, indexes a catalog and (given interactions)
+trains its interest model, skipping what is up to date."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def build(
     popularity: Path | None = None,
     co_occurrence: Path | None = None,
     weights: Path | None = None,
+    interactions: Path | None = None,
+    device: str = "cpu",
 ) -> dict:
     from convrec_intent import train
     from convrec_retrieval.index_build import build_catalog
@@ -53,4 +56,19 @@ def build(
     print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
     e5_manifest = build_e5_embeddings(out_dir, artifacts_dir / e5_convert.E5_DIR)
     print(f"catalog {catalog_name!r}: multilingual passages indexed ({e5_manifest['dtype']})")
+    if interactions is not None:
+        _train_interest(out_dir, interactions, device, force)
     return manifest
+
+
+def _train_interest(catalog_dir: Path, interactions: Path, device: str, force: bool) -> None:
+    """The catalog's interest model from its interactions (a catalog without keeps the formula)."""
+    from convrec_kit.models.interest import data
+    from convrec_kit.models.interest.pipeline import train_from_records
+
+    records, sha = data.read_jsonl(interactions)
+    directory, manifest = train_from_records(catalog_dir, records, sha, str(interactions), device=device,
+                                             force=force)
+    best = manifest["metrics"]["validation"]
+    print(f"catalog {catalog_dir.name!r}: interest model {manifest['version']} (validation NDCG@10 "
+          f"{best['NDCG@10']:.4f}) in {directory}")

@@ -132,7 +132,7 @@ def forward_seconds(metrics_ports: dict[str, int]) -> tuple[float, float]:
     """Total model forward seconds across services, and Converse count over every gateway."""
     forward = sum(
         metric_sum(scrape(metrics_ports[s]), "convrec_model_forward_seconds_sum")
-        for s in ("intent", "retrieval")
+        for s in ("intent", "retrieval", "ranking")  # ranking: the interest model, where a catalog has one
     )
     turns = sum(
         metric_sum(scrape(port), "convrec_rpc_latency_seconds_count", 'method="Converse"')

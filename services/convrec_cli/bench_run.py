@@ -152,7 +152,7 @@ def main() -> None:
 
         settings = CommonSettings()
         server = TritonServer(root / "triton", settings.artifacts_dir, free_port(), free_port(), free_port(),
-                              settings.triton_device, settings.torch_threads).start()
+                              settings.triton_device, settings.torch_threads, settings.catalog).start()
         try:
             server.wait_ready()
             print(f"\n== triton ({settings.triton_device}) at {server.url}")

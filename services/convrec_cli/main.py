@@ -1,4 +1,4 @@
-"""convrec: serve, build, chat, demo, bench, data import, eval."""
+"""convrec: serve, build, train, chat, demo, bench, data import, eval."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--popularity", type=Path, help="JSONL of item_id, count: the popularity prior")
     build.add_argument("--co-occurrence", type=Path, help="JSONL of item_id, other_id, count: related items")
     build.add_argument("--weights", type=Path, help="JSON of blend weights for this catalog's services")
+    build.add_argument("--interactions", type=Path,
+                       help="interactions JSONL: also train the catalog's interest model on them")
     for name, text in (
         ("chat", "talk to the gateway in the terminal"),
         ("demo", "run a scripted conversation"),
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     from convrec_data.cli import add_parser as add_data_parser
     from convrec_eval.cli import add_parser as add_eval_parser
 
+    from .train import add_parser as add_train_parser
+
+    add_train_parser(sub)
     add_data_parser(sub)
     add_eval_parser(sub)
     args = parser.parse_args(argv)
@@ -74,7 +79,13 @@ def main(argv: list[str] | None = None) -> None:
             popularity=args.popularity,
             co_occurrence=args.co_occurrence,
             weights=args.weights,
+            interactions=args.interactions,
+            device=settings.torch_device,
         )
+    elif args.command == "train":
+        from .train import run as run_train
+
+        run_train(args)
     elif args.command == "triton":
         from convrec_kit.settings import CommonSettings, load_settings
 
@@ -82,11 +93,12 @@ def main(argv: list[str] | None = None) -> None:
 
         settings = load_settings(CommonSettings)
         if args.render_only:
-            render(args.render_only, settings.triton_device, settings.artifacts_dir, settings.torch_threads)
+            render(args.render_only, settings.triton_device, settings.artifacts_dir, settings.torch_threads,
+                   catalog=settings.catalog)
             print(f"rendered model repository for {settings.triton_device} in {args.render_only}")
             return
         sys.exit(serve_triton(settings.artifacts_dir, settings.triton_device, args.grpc_port,
-                              args.http_port, args.metrics_port, settings.torch_threads))
+                              args.http_port, args.metrics_port, settings.torch_threads, settings.catalog))
     elif args.command == "chat":
         from .talk import chat
 

@@ -22,7 +22,7 @@ def supervise(with_triton: bool = False) -> int:
     settings = load_settings(CommonSettings)
     port = int(settings.triton_url.rsplit(":", 1)[1])
     triton = TritonServer(settings.artifacts_dir / "triton", settings.artifacts_dir, port, port - 1,
-                          port + 1, settings.triton_device, settings.torch_threads).start()
+                          port + 1, settings.triton_device, settings.torch_threads, settings.catalog).start()
     try:
         triton.wait_ready()
         print(f"convrec: tritonserver ready on {triton.url}", file=sys.stderr)

@@ -17,26 +17,46 @@ from convrec_kit.settings import REPO_ROOT
 
 SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
 MODELS = ("text_encoder", "intent_classifier", "multilingual_encoder")
+# Served only for a catalog with a trained interest model (else ranking uses its formula).
+INTEREST_MODEL = "interest_model"
 
 
-def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, instances: int = 1) -> Path:
+def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, instances: int = 1,
+           catalog: str | None = None) -> Path:
     """Copies each config.pbtxt with the instance kind and parameters filled in; the model
-    code (1/model.py) is linked, not copied, so Triton runs the very same code."""
+    code (1/model.py) is linked, not copied, so Triton runs the very same code. The interest
+    model is rendered for `catalog`'s current trained version, when it has one."""
     kind = {"cpu": "KIND_CPU", "gpu": "KIND_GPU"}[device]
     if out_dir.exists():
         shutil.rmtree(out_dir)
+    interest = interest_version(artifacts_dir, catalog)
     for model_dir in sorted(p for p in SOURCE_REPOSITORY.iterdir() if (p / "config.pbtxt").exists()):
+        if model_dir.name == INTEREST_MODEL and interest is None:
+            continue
         config = (model_dir / "config.pbtxt").read_text()
         config = re.sub(r"kind: KIND_\w+", f"kind: {kind}", config)
         config = re.sub(r"count: \d+", f"count: {instances}", config)
         config = _set_parameter(config, "torch_threads", str(threads))
         config = _set_parameter(config, "artifacts_dir", str(artifacts_dir.resolve()))
+        if model_dir.name == INTEREST_MODEL:
+            config = _set_parameter(_set_parameter(config, "catalog", catalog), "version", interest)
         target = out_dir / model_dir.name
         for version in sorted(p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()):
             (target / version.name).mkdir(parents=True)
             (target / version.name / "model.py").symlink_to((version / "model.py").resolve())
         (target / "config.pbtxt").write_text(config)
     return out_dir
+
+
+def interest_version(artifacts_dir: Path, catalog: str | None) -> str | None:
+    from convrec_kit.models.interest import artifact
+
+    directory = artifact.current(artifacts_dir / catalog) if catalog else None
+    return directory.name if directory else None
+
+
+def rendered_models(repository: Path) -> list[str]:
+    return sorted(p.name for p in repository.iterdir() if (p / "config.pbtxt").exists())
 
 
 def _set_parameter(config: str, key: str, value: str) -> str:
@@ -86,7 +106,10 @@ class TritonServer:
     metrics_port: int
     device: str = "cpu"
     threads: int = 1
+    # The served catalog: its interest model is served too, when it has one.
+    catalog: str | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
+    models: list[str] = field(default_factory=lambda: list(MODELS), init=False)
 
     @property
     def url(self) -> str:
@@ -97,7 +120,9 @@ class TritonServer:
         return self.workdir / "tritonserver.log"
 
     def start(self) -> TritonServer:
-        repository = render(self.workdir / "model_repository", self.device, self.artifacts_dir, self.threads)
+        repository = render(self.workdir / "model_repository", self.device, self.artifacts_dir, self.threads,
+                            catalog=self.catalog)
+        self.models = rendered_models(repository)
         backends = backend_dir(self.workdir / "backends")
         command = [
             str(pytriton_root() / "bin" / "tritonserver"),
@@ -122,7 +147,7 @@ class TritonServer:
 
         client = triton_grpc.InferenceServerClient(self.url)
         try:
-            return client.is_server_ready() and all(client.is_model_ready(m) for m in MODELS)
+            return client.is_server_ready() and all(client.is_model_ready(m) for m in self.models)
         except Exception:  # not listening yet
             return False
         finally:
@@ -137,14 +162,14 @@ class TritonServer:
 
 
 def serve_triton(artifacts_dir: Path, device: str, grpc_port: int, http_port: int, metrics_port: int,
-                 threads: int) -> int:
+                 threads: int, catalog: str | None = None) -> int:
     """Runs tritonserver in the foreground until SIGTERM or Ctrl-C."""
     server = TritonServer(artifacts_dir / "triton", artifacts_dir, grpc_port, http_port, metrics_port,
-                          device, threads).start()
+                          device, threads, catalog).start()
     stop = processes.StopRequest()
     try:
         server.wait_ready()
-        print(f"tritonserver ready on {server.url} (gRPC), models: {', '.join(MODELS)}", flush=True)
+        print(f"tritonserver ready on {server.url} (gRPC), models: {', '.join(server.models)}", flush=True)
         processes.wait_first_exit({"tritonserver": server.process}, stop, interval=0.3)
     finally:
         server.stop()

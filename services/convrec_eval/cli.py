@@ -45,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--dev", action="store_true", help="for tuning: hold out each user's second-to-last item instead"
     )
     movielens.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned MovieLens weights)")
+    movielens.add_argument("--tune", action="store_true",
+                           help="choose ALS's settings and the model's blend weights on the dev split, and save them")
+    movielens.add_argument("--no-time-split", action="store_true", help="leave-last-out only")
+    movielens.add_argument("--no-ablations", action="store_true", help="skip the interest model's ablations")
+    movielens.add_argument("--device", default=None, help="torch device for the interest models (default: "
+                           "CONVREC_TORCH_DEVICE or cpu)")
     for parser in (redial, movielens):
         parser.add_argument("--artifacts-dir", type=Path, help="where to build (default: CONVREC_ARTIFACTS_DIR)")
         parser.add_argument("--catalog-name", help="name of the catalog built for the evaluation")
@@ -86,19 +92,37 @@ def run(args: argparse.Namespace) -> None:
             )
             print(redial.format_report(report))
         else:
-            from . import movielens
-
-            report = movielens.evaluate(
-                args.path,
-                artifacts_dir=args.artifacts_dir,
-                catalog_name=args.catalog_name or movielens.CATALOG_NAME,
-                max_users=args.max_users,
-                dev=args.dev,
-                weights=args.weights or movielens.WEIGHTS,
-            )
-            print(movielens.format_report(report))
+            _movielens(args)
     except DataError as exc:
         sys.exit(f"error: {exc}")
+
+
+def _movielens(args: argparse.Namespace) -> None:
+    from convrec_kit.settings import CommonSettings, load_settings
+
+    from . import movielens
+
+    settings = load_settings(CommonSettings)
+    device = args.device or settings.torch_device
+    catalog_name = args.catalog_name or movielens.CATALOG_NAME
+    if args.tune:
+        from . import movielens_tune
+
+        result = movielens_tune.tune(args.path, args.artifacts_dir or settings.artifacts_dir, catalog_name, device)
+        print(movielens_tune.format_tuning(result))
+        return
+    report = movielens.evaluate(
+        args.path,
+        artifacts_dir=args.artifacts_dir,
+        catalog_name=catalog_name,
+        max_users=args.max_users,
+        dev=args.dev,
+        weights=args.weights or movielens.WEIGHTS,
+        with_time_split=not args.no_time_split,
+        ablations=not args.no_ablations,
+        device=device,
+    )
+    print(movielens.format_report(report))
 
 
 def _linking(args: argparse.Namespace) -> None:

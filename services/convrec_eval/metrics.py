@@ -43,9 +43,29 @@ def recall_difference(
     """Recall@k of `ranks` minus that of `baseline` on the same targets, with a 95% interval
     from a paired bootstrap that resamples whole groups (the targets of one dialogue are
     not independent); without groups every target is its own."""
-    if len(ranks) != len(baseline) or not ranks:
+    hits = [_hit(a, k) for a in ranks], [_hit(b, k) for b in baseline]
+    return paired_difference(*hits, groups, samples, seed)
+
+
+def ndcg_difference(
+    ranks: Sequence[int | None], baseline: Sequence[int | None], k: int, samples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """NDCG@k of `ranks` minus that of `baseline`, with a paired bootstrap 95% interval."""
+    gains = [_gain(a, k) for a in ranks], [_gain(b, k) for b in baseline]
+    return paired_difference(*gains, None, samples, seed)
+
+
+def paired_difference(
+    values: Sequence[float],
+    baseline: Sequence[float],
+    groups: Sequence[Hashable] | None = None,
+    samples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Mean per-case difference and its 95% paired bootstrap interval (resampling groups)."""
+    if len(values) != len(baseline) or not values:
         raise ValueError("the two methods must rank the same, non-empty set of targets")
-    delta = np.array([_hit(a, k) - _hit(b, k) for a, b in zip(ranks, baseline)], dtype=np.float64)
+    delta = np.asarray(values, dtype=np.float64) - np.asarray(baseline, dtype=np.float64)
     keys = {g: i for i, g in enumerate(dict.fromkeys(groups))} if groups is not None else None
     group = np.array([keys[g] for g in groups]) if keys else np.arange(len(delta))
     n = int(group.max()) + 1
@@ -54,6 +74,10 @@ def recall_difference(
     picks = np.random.default_rng(seed).integers(0, n, size=(samples, n))
     boot = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
     return float(delta.mean()), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
+
+
+def _gain(rank: int | None, k: int) -> float:
+    return 1 / math.log2(rank + 1) if rank is not None and rank <= k else 0.0
 
 
 def _hit(rank: int | None, k: int) -> int:

@@ -26,6 +26,7 @@ CITE = {
     K.LEXICAL: 0.2,
     K.POPULARITY: 0.75,
     K.CONTEXT: 0.01,
+    K.TIMING: 0.05,
     K.CO_OCCURRENCE: 0.1,
 }
 # Reasons that describe the query rather than cite evidence.

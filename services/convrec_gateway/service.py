@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import grpc
@@ -15,7 +16,7 @@ from convrec.retrieval.v1 import retrieval_pb2
 from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError, invalid_argument, not_found
 from convrec_kit.metrics import DEGRADED_TURNS
-from convrec_kit.validation import check_constraints, check_count, check_utterance
+from convrec_kit.validation import check_constraints, check_count, check_event_time, check_utterance
 
 from .access import acting_user, check_owner, check_user, limit_key
 from .dialogue import DialogueEngine, TurnContext, TurnResult
@@ -196,6 +197,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
                 )
             if event.type == common_pb2.FEEDBACK_TYPE_RATE and not 0.5 <= event.value <= 5:
                 raise invalid_argument(f"events[{index}].value", "a rating must be between 0.5 and 5")
+            check_event_time(event, f"events[{index}].timestamp", time.time())
 
     async def GetSession(self, request, context):
         if not request.session_id:

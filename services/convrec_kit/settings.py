@@ -32,6 +32,8 @@ class CommonSettings(BaseSettings):
     # Instance kind of the rendered model repository: cpu here, gpu in production.
     triton_device: Literal["cpu", "gpu"] = "cpu"
     torch_threads: int = Field(default=1, ge=1, le=64)
+    # Where the project's own torch models run and train: cpu, cuda, cuda:N, or auto (cuda when present).
+    torch_device: str = Field(default="cpu", pattern=r"^(cpu|auto|cuda(:\d+)?)$")
     grace_seconds: float = Field(default=5.0, ge=0)
     # A server closes each client connection after this long (and lets its calls finish
     # for `connection_age_grace_seconds`), so clients re-resolve and new replicas get calls.

@@ -36,3 +36,20 @@ def check_count(value: int, field: str, default: int, upper: int) -> int:
     if value < 1 or value > upper:
         raise invalid_argument(field, f"{field} must be between 1 and {upper}, got {value}")
     return value
+
+
+# How far ahead of this server's clock an event's timestamp may be (clients' clocks drift).
+MAX_CLOCK_SKEW_SECONDS = 300.0
+
+
+def check_event_time(event: common_pb2.FeedbackEvent, field: str, now: float) -> None:
+    """An event's timestamp, when set, is neither before 1970 nor in the future (beyond a
+    small clock skew): such an event would mislead the time features of the interest model."""
+    if not event.HasField("timestamp"):
+        return
+    seconds = event.timestamp.seconds + event.timestamp.nanos / 1e9
+    if seconds < 0:
+        raise invalid_argument(field, f"{field} is before 1970 ({seconds:.0f} s)")
+    if seconds > now + MAX_CLOCK_SKEW_SECONDS:
+        raise invalid_argument(field, f"{field} is {seconds - now:.0f} s in the future; at most "
+                                      f"{MAX_CLOCK_SKEW_SECONDS:.0f} s of clock skew is accepted")

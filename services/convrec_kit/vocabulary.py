@@ -21,6 +21,8 @@ class Component(StrEnum):
     CATEGORY = "category"
     POPULARITY = "popularity"
     CONTEXT = "context"
+    # What the request's time and context added to a trained interest model's score.
+    TIMING = "timing"
     DIVERSITY = "diversity"
 
 

@@ -4,22 +4,40 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
+
 from convrec.ranking.v1 import ranking_pb2_grpc
 from convrec_kit.logs import configure_logging
-from convrec_kit.server import ServiceBinding, serve
+from convrec_kit.models.interest.client import interest_scorer
+from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
 from .ranker import Ranker
 from .service import RankingServicer
 from .settings import RankingSettings
 
+log = structlog.get_logger()
+
 
 async def run(settings: RankingSettings) -> None:
-    servicer = RankingServicer()
+    interest = interest_scorer(settings, settings.catalog_dir)
+    servicer = RankingServicer(interest)
 
     async def load(health) -> None:
-        servicer.ranker = await asyncio.to_thread(Ranker, settings.catalog_dir)
-        await health.set(True)
+        if interest is None:
+            servicer.ranker = await asyncio.to_thread(Ranker, settings.catalog_dir)
+            await health.set(True)
+            return
+        await interest.load()
+        servicer.ranker = await asyncio.to_thread(
+            Ranker, settings.catalog_dir, None, None, interest.version, interest.max_len
+        )
+        log.info("interest_model", version=interest.version, backend=settings.model_backend)
+        await follow_readiness(health, interest.ready)
+
+    async def close() -> None:
+        if interest is not None:
+            await interest.close()
 
     await serve(
         "ranking",
@@ -32,6 +50,7 @@ async def run(settings: RankingSettings) -> None:
             )
         ],
         load,
+        close,
     )
 
 

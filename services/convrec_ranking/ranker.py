@@ -13,8 +13,11 @@ from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog
 from convrec_kit.feedback import event_interest
+from convrec_kit.models.interest.scorer import InterestModel, Scored
 from convrec_kit.vocabulary import MOOD_CATEGORIES, PASS_THROUGH
 from convrec_kit.vocabulary import Component as K
+
+from . import interest as learned
 
 
 @dataclass(frozen=True)
@@ -25,16 +28,54 @@ class RankWeights:
     context: float = 0.08
     diversity: float = 0.1
     half_life_days: float = 30.0
+    # With a trained interest model: the weight of its score, and how many nats below the
+    # catalog's best item map onto the interest range (value 1 at the best, -1 at `span` below).
+    model_interest: float = 0.5
+    model_span: float = 8.0
 
 
 class Ranker:
-    def __init__(self, catalog_dir: Path, weights: RankWeights | None = None) -> None:
+    """`model` scores interest in process; `model_version` alone says a model serves it
+    elsewhere (Triton) and its scores come with each call; neither: the formula."""
+
+    def __init__(self, catalog_dir: Path, weights: RankWeights | None = None, model: InterestModel | None = None,
+                 model_version: str | None = None, max_events: int = 200) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
         self.embeddings = np.load(
             artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
         )
         self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
         self.weights = weights or artifacts.tuned_weights(catalog_dir, "ranking", RankWeights())
+        self.model = model
+        self.model_version = model.version if model is not None else model_version
+        self.max_events = model.max_len if model is not None else max_events
+
+    def interest_plan(self, candidates, history, context: common_pb2.Context) -> learned.Plan | None:
+        """What the interest model is asked this turn; None when it is not used or has no history."""
+        if self.model_version is None:
+            return None
+        positions = [self.catalog.index[c.item_id] for c in candidates if c.item_id in self.catalog.index]
+        return learned.plan(self.catalog.index, positions, history, context, _now(context), self.max_events)
+
+    def _interest_parts(self, candidates, positions, history, context, now, scored: Scored | None,
+                        scored_by: str | None = None):
+        """Per candidate, its interest components: the model's when one serves (none at a
+        cold start), else the formula's."""
+        if self.model_version is None:
+            formula = self._interest(positions, history, now)
+            if formula is None:
+                return [[] for _ in positions]
+            return [[common_pb2.ScoreComponent(name=K.INTEREST, value=float(v), weight=self.weights.interest,
+                                               evidence=e, source=learned.FORMULA)] for v, e in zip(*formula)]
+        plan = self.interest_plan(candidates, history, context)
+        if plan is None or not positions:
+            return [[] for _ in positions]
+        if scored is None:
+            if self.model is None:
+                raise ValueError("an interest model serves this catalog, but no scores came with the call")
+            scored = self.model.score_many([plan.request])[0]
+        w = self.weights
+        return learned.components(plan, scored, w.model_interest, w.model_span, scored_by or self.model_version)
 
     def _interest(self, positions: list[int], history, now: dt.datetime):
         """Recency-weighted similarity to what the user liked minus what they disliked."""
@@ -83,28 +124,21 @@ class Ranker:
         context: common_pb2.Context,
         constraints: common_pb2.Constraints,
         top_k: int,
+        scored: Scored | None = None,
+        scored_by: str | None = None,
     ) -> list[common_pb2.ScoredItem]:
+        """`scored`: the interest model's output for `interest_plan(...)` when it runs elsewhere,
+        `scored_by` the version that computed it."""
         w = self.weights
-        now = (
-            context.timestamp.ToDatetime(dt.UTC) if context.HasField("timestamp") else dt.datetime.now(dt.UTC)
-        )
+        now = _now(context)
         known = [c for c in candidates if c.item_id in self.catalog.index]
         positions = [self.catalog.index[c.item_id] for c in known]
-        interest = self._interest(positions, history, now)
+        interest = self._interest_parts(known, positions, history, context, now, scored, scored_by)
         wanted = set(constraints.include_categories) | MOOD_CATEGORIES.get(constraints.mood, set())
         rows = []
         for row, (cand, pos) in enumerate(zip(known, positions)):
             item = self.catalog.items[pos]
-            parts = [c for c in cand.components if c.name in PASS_THROUGH]
-            if interest is not None:
-                parts.append(
-                    common_pb2.ScoreComponent(
-                        name=K.INTEREST,
-                        value=float(interest[0][row]),
-                        weight=w.interest,
-                        evidence=interest[1][row],
-                    )
-                )
+            parts = [c for c in cand.components if c.name in PASS_THROUGH] + interest[row]
             if wanted:
                 matched = sorted(wanted & set(item.categories))
                 parts.append(
@@ -165,3 +199,7 @@ class Ranker:
             closest[update] = best
             penalty = np.maximum(penalty, sims[:, best])
         return chosen
+
+
+def _now(context: common_pb2.Context) -> dt.datetime:
+    return context.timestamp.ToDatetime(dt.UTC) if context.HasField("timestamp") else dt.datetime.now(dt.UTC)

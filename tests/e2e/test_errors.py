@@ -107,6 +107,11 @@ def test_bad_feedback(gateway):
         submit(common_pb2.FeedbackEvent(item_id="no-such-item", type=1)),
         contains="unknown item ids: no-such-item",
     )
+    for seconds, words in ((int(time.time()) + 3600, "in the future"), (-60, "before 1970")):
+        event = common_pb2.FeedbackEvent(item_id="mv-alien-1979", type=common_pb2.FEEDBACK_TYPE_LIKE)
+        event.timestamp.FromSeconds(seconds)
+        err = expect(INVALID, submit(event), contains=words)
+        assert error_info(err).metadata["field"] == "events[0].timestamp"
 
 
 @pytest.mark.parametrize("field", ["history_item_ids", "context_item_ids"])

@@ -42,10 +42,24 @@ def test_eval_movielens_ranks_the_held_out_movie(tmp_path, catalog_dir, capsys):
     main(["eval", "movielens", "--path", str(folder), "--artifacts-dir", str(artifacts_dir),
           "--catalog-name", "ml-small"])
     out = capsys.readouterr().out
-    assert "item-kNN" in out and "convrec (retrieval + ranking)" in out
+    assert "item-kNN" in out and "convrec, model interest" in out and "time + text" in out
     report = json.loads((artifacts_dir / "eval" / "ml-small" / "results.json").read_text())
-    assert report["users"] == users
-    assert set(report["methods"]) == {"popularity", "item-kNN", "convrec (retrieval + ranking)"}
-    assert set(report["convrec_minus"]) == {"popularity", "item-kNN"}
-    for values in report["methods"].values():
-        assert 0.0 <= values["NDCG@10"] <= values["HR@10"] <= 1.0
+    first = report["protocols"][0]
+    assert first["split"] == "leave-last-out" and first["users"] == users
+    assert set(first["methods"]) == {
+        "popularity", "item-kNN", "ALS (implicit)", "interest model alone, time + text",
+        "interest model alone, no time + text", "interest model alone, time + no text",
+        "interest model alone, no time + no text (default)",
+        "convrec, formula interest (before)", "convrec, model interest",
+    }
+    compared = {(d["method"], d["baseline"]) for d in first["differences"]}
+    assert ("convrec, model interest", "convrec, formula interest (before)") in compared
+    assert ("interest model alone, time + text", "interest model alone, no time + text") in compared  # time's share
+    assert ("interest model alone, time + text", "interest model alone, time + no text") in compared  # text's share
+    assert all(d["baseline"] == first["best_baseline"] for d in first["differences"][:6])
+    for protocol in report["protocols"]:
+        for values in protocol["methods"].values():
+            assert 0.0 <= values["NDCG@10"] <= values["HR@10"] <= 1.0
+    versions = sorted((artifacts_dir / "ml-small" / "interest").glob("*/manifest.json"))
+    assert len(versions) == 4  # the model and its three ablations, each a cached version
+

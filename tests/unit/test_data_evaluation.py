@@ -12,7 +12,8 @@ from convrec.common.v1 import common_pb2
 from convrec_data import movielens as ml
 from convrec_data import redial as rd
 from convrec_eval import metrics
-from convrec_eval.movielens import ItemKNN, leave_last_out
+from convrec_eval.baselines import ALS, ALSParams, ItemKNN
+from convrec_eval.movielens import leave_last_out, time_split
 from convrec_eval.redial import GenrePopularity, Popularity, converse_request, split_dialogues
 
 from .data_fixtures import REDIAL_DIALOGUES, write_redial
@@ -77,7 +78,7 @@ def test_replayed_request_carries_the_context_as_history(tmp_path):
 
 
 def test_leave_last_out_by_timestamp():
-    ratings = [ml.Rating("1", m, 4.0, t) for m, t in (("10", 3), ("11", 1), ("12", 2), ("13", 3))]
+    ratings = [ml.Rating("1", m, 4.0, t) for m, t in (("10", 3), ("11", 1), ("12", 2), ("13", 4))]
     ratings.append(ml.Rating("2", "10", 4.0, 1))  # one rating: not evaluated
     split = leave_last_out(ratings)
     assert split.test["1"].movie_id == "13" and [r.movie_id for r in split.train["1"]] == ["11", "12", "10"]
@@ -86,8 +87,47 @@ def test_leave_last_out_by_timestamp():
     assert dev.test["1"].movie_id == "10" and [r.movie_id for r in dev.train["1"]] == ["11", "12"]
 
 
+def test_leave_last_out_breaks_timestamp_ties_by_a_seeded_shuffle():
+    ratings = [ml.Rating(str(u), str(m), 4.0, 100) for u in range(1, 41) for m in range(1, 6)]
+    held_out = [s.movie_id for s in leave_last_out(ratings).test.values()]
+    assert held_out == [s.movie_id for s in leave_last_out(list(reversed(ratings))).test.values()]
+    assert len(set(held_out)) > 1  # not always the highest id of the burst
+    assert held_out != [s.movie_id for s in leave_last_out(ratings, seed=1).test.values()]
+
+
 def test_item_knn_scores_by_cosine_neighbours():
     matrix = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=np.float32)
     knn = ItemKNN(matrix, neighbours=2)
     assert knn.top([0], {0}, 1) == [1]
     assert knn.top([2], {2}, 1) == [3]
+
+
+def test_als_ranks_what_similar_users_have_and_is_seeded():
+    blocks = np.zeros((40, 20), dtype=np.float32)
+    blocks[:20, :10] = blocks[20:, 10:] = 1.0
+    blocks[0, 3] = 0.0  # user 0 has all of the first group but item 3
+    params = ALSParams(factors=4, regularization=0.1, alpha=10.0, iterations=10)
+    als = ALS(blocks, params)
+    seen = {int(i) for i in np.flatnonzero(blocks[0])}
+    assert als.top(0, seen, 1) == [3]
+    assert np.array_equal(als.items, ALS(blocks, params).items)
+
+
+def test_time_split_tests_returning_users_on_their_first_rating_after_the_cutoff():
+    import datetime as dt
+
+    cut = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    t = cut.timestamp()
+    ratings = [ml.Rating("1", "10", 4.0, int(t - 5)), ml.Rating("1", "11", 4.0, int(t + 9)),
+               ml.Rating("1", "12", 4.0, int(t + 3)), ml.Rating("2", "10", 4.0, int(t + 1)),
+               ml.Rating("3", "13", 4.0, int(t - 1))]
+    split = time_split(ratings, cut)
+    assert set(split.train) == {"1", "3"} and [r.movie_id for r in split.train["1"]] == ["10"]
+    assert {u: r.movie_id for u, r in split.test.items()} == {"1": "12"}
+
+
+def test_ndcg_difference_is_paired():
+    better, worse = [1] * 30 + [None] * 10, [None] * 40
+    diff, low, high = metrics.ndcg_difference(better, worse, 10)
+    assert diff == pytest.approx(0.75) and low > 0 and high <= 1
+    assert metrics.ndcg_difference(better, better, 10) == (0.0, 0.0, 0.0)

@@ -121,3 +121,19 @@ def test_catalog_require_unknown_id(catalog):
         catalog.require("no-such-item")
     assert_invalid(exc, "item_id")
     assert catalog.require("mv-alien-1979").title == "Alien"
+
+
+def test_event_times_before_1970_or_in_the_future_are_refused():
+    from convrec_kit.validation import MAX_CLOCK_SKEW_SECONDS, check_event_time
+
+    now = 1.7e9
+    check_event_time(common_pb2.FeedbackEvent(item_id="x", type=1), "t", now)  # no timestamp: now
+    ok = common_pb2.FeedbackEvent(item_id="x", type=1)
+    ok.timestamp.FromSeconds(int(now + MAX_CLOCK_SKEW_SECONDS - 1))
+    check_event_time(ok, "t", now)
+    for seconds in (int(now + MAX_CLOCK_SKEW_SECONDS + 5), -1):
+        bad = common_pb2.FeedbackEvent(item_id="x", type=1)
+        bad.timestamp.FromSeconds(seconds)
+        with pytest.raises(ServiceError) as exc_info:
+            check_event_time(bad, "events[0].timestamp", now)
+        assert_invalid(exc_info, "events[0].timestamp")

@@ -37,6 +37,11 @@ class TritonModel:
     async def load(self) -> None:
         self._client = triton.InferenceServerClient(self._url)
 
+    async def parameters(self) -> dict[str, str]:
+        """The served model's config parameters (string values)."""
+        config = await self._client.get_model_config(self._model, as_json=True, client_timeout=1.0)
+        return {k: v.get("string_value", "") for k, v in config["config"].get("parameters", {}).items()}
+
     async def ready(self) -> bool:
         try:
             ready = bool(
@@ -71,7 +76,22 @@ class TritonModel:
         data = np.array([[t.encode("utf-8")] for t in texts], dtype=object)
         request = triton.InferInput("TEXT", list(data.shape), "BYTES")
         request.set_data_from_numpy(data)
-        outputs = [triton.InferRequestedOutput(self._output)]
+        return (await self._call([request], [self._output], deadline))[self._output]
+
+    async def infer_tensors(self, inputs: dict[str, tuple[str, np.ndarray]], outputs: list[str],
+                            timeout: float | None = None) -> dict[str, np.ndarray]:
+        """One request of named typed tensors ({name: (Triton type, array)}); named outputs back."""
+        deadline = time.monotonic() + (timeout if timeout else self._timeout)
+        requests = []
+        for name, (kind, array) in inputs.items():
+            tensor = triton.InferInput(name, list(array.shape), kind)
+            tensor.set_data_from_numpy(array)
+            requests.append(tensor)
+        return await self._call(requests, outputs, deadline)
+
+    async def _call(self, request: list, names: list[str], deadline: float) -> dict[str, np.ndarray]:
+        """One inference with retries on UNAVAILABLE until the deadline."""
+        outputs = [triton.InferRequestedOutput(name) for name in names]
         for attempt in range(RETRIES + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -79,7 +99,7 @@ class TritonModel:
             started = time.perf_counter()
             try:
                 result = await self._client.infer(
-                    self._model, [request], outputs=outputs, client_timeout=remaining
+                    self._model, request, outputs=outputs, client_timeout=remaining
                 )
             except InferenceServerException as exc:
                 status = str(exc.status() or "")
@@ -93,7 +113,7 @@ class TritonModel:
                     "triton", f"model {self._model} on Triton at {self._url} failed: {exc.message()}"
                 ) from None
             MODEL_FORWARD.labels(self._model).observe(time.perf_counter() - started)
-            return result.as_numpy(self._output)
+            return {name: result.as_numpy(name) for name in names}
         raise ServiceError(
             grpc.StatusCode.DEADLINE_EXCEEDED,
             "DEADLINE_EXCEEDED",

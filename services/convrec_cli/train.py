@@ -1,0 +1,70 @@
+"""`convrec train interest`: trains a built catalog's interest model from an interactions
+JSONL or from the feedback stored by the gateway (SQLite)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="train a model of a built catalog")
+    kinds = train.add_subparsers(dest="model", required=True)
+    interest = kinds.add_parser("interest", help="the interest model over users' timestamped events")
+    interest.add_argument("--catalog", help="built catalog name (default: CONVREC_CATALOG)")
+    source = interest.add_mutually_exclusive_group(required=True)
+    source.add_argument("--interactions", type=Path, help="JSONL of user_id, item_id, event, value, timestamp")
+    source.add_argument("--from-store", action="store_true", help="the gateway's SQLite store (CONVREC_STATE_PATH)")
+    interest.add_argument("--store", type=Path, help="with --from-store: the SQLite file instead")
+    interest.add_argument("--export", type=Path, help="also write the events trained on as interactions JSONL")
+    interest.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: CONVREC_TORCH_DEVICE or cpu)")
+    interest.add_argument("--seed", type=int)
+    interest.add_argument("--epochs", type=int, help="most epochs (early stopping on the validation events)")
+    interest.add_argument("--dim", type=int)
+    interest.add_argument("--layers", type=int)
+    interest.add_argument("--max-len", type=int, help="most recent events the model reads")
+    interest.add_argument("--time", action=argparse.BooleanOptionalAction,
+                          help="time and context features (default: off)")
+    interest.add_argument("--text", action=argparse.BooleanOptionalAction,
+                          help="fuse the items' text vectors into their representations (default: off)")
+    interest.add_argument("--force", action="store_true", help="train even when this version exists")
+
+
+def run(args: argparse.Namespace) -> None:
+    from convrec_kit.models.interest import data
+    from convrec_kit.models.interest.network import Config
+    from convrec_kit.models.interest.pipeline import train_from_records, with_overrides
+    from convrec_kit.models.interest.train import TrainConfig
+    from convrec_kit.settings import CommonSettings, load_settings
+
+    settings = load_settings(CommonSettings)
+    catalog_dir = settings.artifacts_dir / (args.catalog or settings.catalog)
+    try:
+        if args.interactions:
+            records, sha = data.read_jsonl(args.interactions)
+            source = str(args.interactions)
+        else:
+            store = args.store or _store_path()
+            records, sha = data.read_store(store)
+            source = f"feedback store {store}"
+        if args.export:
+            data.write_jsonl(args.export, records)
+        config = with_overrides(Config(), dim=args.dim, layers=args.layers, max_len=args.max_len,
+                                time=args.time, text=args.text)
+        train = with_overrides(TrainConfig(), seed=args.seed, epochs=args.epochs)
+        directory, manifest = train_from_records(catalog_dir, records, sha, source, config, train,
+                                                 device=args.device or settings.torch_device, force=args.force)
+    except (FileNotFoundError, ValueError) as exc:
+        sys.exit(f"error: {exc}")
+    best = manifest["metrics"]["validation"]
+    print(f"interest model {manifest['version']} for {catalog_dir.name}: {manifest['users']:,} users, "
+          f"{manifest['events']:,} events; validation HR@10 {best['HR@10']:.4f}, NDCG@10 {best['NDCG@10']:.4f} "
+          f"(epoch {best['epoch']}); in {directory}")
+
+
+def _store_path() -> Path:
+    from convrec_gateway.settings import GatewaySettings
+    from convrec_kit.settings import load_settings
+
+    return load_settings(GatewaySettings).state_path
