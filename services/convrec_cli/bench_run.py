@@ -5,7 +5,9 @@ the same run, and reads the batch sizes Triton formed from its metrics endpoint.
 `--stores sqlite,redis` (make bench STORES=sqlite,redis) compares one gateway on SQLite with
 `--gateways` replicas on one local redis-server, each conversation alternating replicas.
 `--secure` (make bench SECURE=1) runs the same bench plain and then with TLS on every service
-(mutual between them) and CONVREC_AUTH=on, and prints the ratios."""
+(mutual between them) and CONVREC_AUTH=on, and prints the ratios.
+`--interest` (make bench INTEREST=1) runs the interest formula and a trained interest model
+side by side, per turn and for the Rank call alone."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from convrec_kit.processes import free_port
 from convrec_kit.redis_server import RedisServer
 
 from .bench import run_bench
+from .bench_interest import compare_interest
 from .triton import TritonServer
 
 
@@ -126,7 +129,14 @@ def main() -> None:
     parser.add_argument("--stores", default="", help="e.g. sqlite,redis: compare the session stores")
     parser.add_argument("--gateways", type=int, default=2, help="gateway replicas on Redis (--stores)")
     parser.add_argument("--secure", action="store_true", help="plain, then TLS on every service and auth")
+    parser.add_argument("--interest", action="store_true", help="the interest formula, then a trained model")
     args = parser.parse_args()
+    if args.interest:
+        if args.stores or args.secure or args.mode != "embedded":
+            parser.error("--interest runs on its own (embedded, SQLite)")
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
+            compare_interest(Path(tmp), [int(x) for x in (args.clients or "1,8").split(",")], args.conversations)
+        return
     if args.secure:
         if args.stores or args.mode != "embedded":
             parser.error("--secure runs on its own (embedded, SQLite)")

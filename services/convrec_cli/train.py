@@ -1,9 +1,10 @@
 """`convrec train interest`: trains a built catalog's interest model from an interactions
-JSONL or from the feedback stored by the gateway (SQLite)."""
+JSONL or from the feedback stored by the gateway (its configured store: SQLite or Redis)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -15,8 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     interest.add_argument("--catalog", help="built catalog name (default: CONVREC_CATALOG)")
     source = interest.add_mutually_exclusive_group(required=True)
     source.add_argument("--interactions", type=Path, help="JSONL of user_id, item_id, event, value, timestamp")
-    source.add_argument("--from-store", action="store_true", help="the gateway's SQLite store (CONVREC_STATE_PATH)")
-    interest.add_argument("--store", type=Path, help="with --from-store: the SQLite file instead")
+    source.add_argument("--from-store", action="store_true", help="the gateway's store (CONVREC_STORE: the SQLite file "
+                        "CONVREC_STATE_PATH or Redis at CONVREC_REDIS_URL)")
+    interest.add_argument("--store", type=Path, help="with --from-store: this SQLite file instead")
     interest.add_argument("--export", type=Path, help="also write the events trained on as interactions JSONL")
     interest.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: CONVREC_TORCH_DEVICE or cpu)")
     interest.add_argument("--seed", type=int)
@@ -45,9 +47,9 @@ def run(args: argparse.Namespace) -> None:
             records, sha = data.read_jsonl(args.interactions)
             source = str(args.interactions)
         else:
-            store = args.store or _store_path()
-            records, sha = data.read_store(store)
-            source = f"feedback store {store}"
+            pairs, where = asyncio.run(_stored_events(args.store))
+            records, sha = data.from_store_events(pairs)
+            source = f"feedback store {where}"
         if args.export:
             data.write_jsonl(args.export, records)
         config = with_overrides(Config(), dim=args.dim, layers=args.layers, max_len=args.max_len,
@@ -63,8 +65,31 @@ def run(args: argparse.Namespace) -> None:
           f"(epoch {best['epoch']}); in {directory}")
 
 
-def _store_path() -> Path:
+async def _stored_events(path: Path | None) -> tuple[list, str]:
+    """Every event of the configured store (or of the SQLite file `path`), and where it was."""
+    from convrec_gateway.redis_store import RedisStore, redacted
     from convrec_gateway.settings import GatewaySettings
+    from convrec_gateway.store import SQLiteStore
+    from convrec_kit.errors import ServiceError
     from convrec_kit.settings import load_settings
+    from redis.exceptions import ConnectionError, TimeoutError
 
-    return load_settings(GatewaySettings).state_path
+    settings = load_settings(GatewaySettings)
+    if path or settings.store == "sqlite":
+        path = path or settings.state_path
+        if not path.is_file():
+            raise FileNotFoundError(f"no feedback store at {path}")
+        store, where = SQLiteStore(path), str(path)
+    else:  # reading only: no need for the durability a writer insists on
+        where = redacted(settings.redis_url)
+        try:
+            store = await RedisStore.connect(settings.redis_url, prefix=settings.redis_key_prefix,
+                                             timeout=settings.redis_timeout_seconds, allow_unsafe=True)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise ValueError(f"cannot reach Redis at {where} (CONVREC_REDIS_URL): {exc}") from None
+    try:
+        return await store.all_events(), where
+    except ServiceError as exc:
+        raise ValueError(exc.message) from None
+    finally:
+        await store.close()

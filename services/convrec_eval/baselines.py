@@ -74,8 +74,21 @@ class ALS:
         with threadpool_limits(1, "blas"):  # implicit's own threads; BLAS threads would fight them
             model = AlternatingLeastSquares(**asdict(params), random_state=seed, calculate_training_loss=False)
             model.fit(csr_matrix(matrix), show_progress=False)
+        self._model = model
         self.users = np.asarray(model.user_factors)
         self.items = np.asarray(model.item_factors)
 
     def top(self, row: int, seen: set[int], k: int) -> list[int]:
         return top_k(self.items @ self.users[row], seen, k)
+
+    def top_for(self, history: list[int], seen: set[int], k: int) -> list[int]:
+        """For a history the model was not trained on (a user who came back or came after
+        training): the user's factors solved from it against the trained item factors."""
+        from scipy.sparse import csr_matrix
+        from threadpoolctl import threadpool_limits
+
+        row = np.zeros((1, len(self.items)), dtype=np.float32)
+        row[0, history] = 1.0
+        with threadpool_limits(1, "blas"):
+            user = np.asarray(self._model.recalculate_user(0, csr_matrix(row)))
+        return top_k(self.items @ user, seen, k)

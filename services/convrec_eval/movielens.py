@@ -28,9 +28,11 @@ WEIGHTS = DATA / "movielens_weights.json"
 ALS_PARAMS = DATA / "movielens_als.json"
 K = 10
 SEED = 0
-# The global time split: train on ratings before this date, test each returning user's
-# first rating from it on.
-CUTOFF = dt.datetime(2017, 1, 1, tzinfo=dt.UTC)
+# The global time split: every model trains on the ratings before this date; each user whose
+# last rating is on or after it is tested on that rating, with everything before it as history
+# (as a deployed model meets users who came back or came later). Chosen for the number of test
+# users (155 on ml-latest-small; 92 at 2017), not for any result.
+CUTOFF = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -38,6 +40,12 @@ class Split:
     train: dict[str, list[ml.Rating]]  # every training user's ratings, oldest first
     test: dict[str, ml.Rating]  # the held-out rating of each evaluated user
     name: str = "leave-last-out"
+    # What each evaluated user's recommendations are made from, where it is not their
+    # training ratings (the time split: ratings after the cut-off are history, never trained on).
+    history: dict[str, list[ml.Rating]] | None = None
+
+    def history_of(self, user: str) -> list[ml.Rating]:
+        return (self.history or self.train)[user]
 
 
 def in_time(ratings: list[ml.Rating], seed: int = SEED) -> dict[str, list[ml.Rating]]:
@@ -66,18 +74,17 @@ def leave_last_out(ratings: list[ml.Rating], dev: bool = False, seed: int = SEED
 
 
 def time_split(ratings: list[ml.Rating], cutoff: dt.datetime = CUTOFF, seed: int = SEED) -> Split:
-    """Train on every rating before the cut-off; test the first rating on or after it of
-    each user who also rated before it."""
+    """Train on every rating before the cut-off; test the last rating of each user whose last
+    rating is on or after it, from all their earlier ratings (before or after the cut-off)."""
     stamp = cutoff.timestamp()
-    train, test = {}, {}
+    train, test, history = {}, {}, {}
     for user, rows in in_time(ratings, seed).items():
         before = [r for r in rows if r.timestamp < stamp]
-        after = [r for r in rows if r.timestamp >= stamp]
         if before:
             train[user] = before
-        if before and after:
-            test[user] = after[0]
-    return Split(train, test, f"global time split at {cutoff.date()}")
+        if len(rows) >= 2 and rows[-1].timestamp >= stamp:
+            test[user], history[user] = rows[-1], rows[:-1]
+    return Split(train, test, f"global time split at {cutoff.date()}", history)
 
 
 def load(path: Path) -> tuple[dict, list[ml.Rating], dict, list]:

@@ -179,12 +179,13 @@ def run_protocol(p: Protocol, split) -> dict:
     ranks: dict[str, list[int | None]] = {n: [] for n in (*BASELINES, *models, FORMULA, WITH_MODEL)}
     seconds = {"convrec": 0.0, "model": 0.0}
     for user in tqdm(users, desc=split.name, unit=" users", disable=None):
-        history, test = split.train[user], split.test[user]
+        history, test = split.history_of(user), split.test[user]
         target = index[ml.item_id(test.movie_id)]
         seen = {index[ml.item_id(r.movie_id)] for r in history}
         ranks[POPULARITY].append(metrics.rank_of(target, popularity.top(seen, K)))
         ranks[KNN].append(metrics.rank_of(target, knn.top(sorted(seen), seen, K)))
-        ranks[ALS_NAME].append(metrics.rank_of(target, als.top(rows[user], seen, K)))
+        als_top = als.top(rows[user], seen, K) if split.history is None else als.top_for(sorted(seen), seen, K)
+        ranks[ALS_NAME].append(metrics.rank_of(target, als_top))
         for name, model in models.items():
             begin = time.perf_counter()
             ranks[name].append(model_rank(model, history, index, target, test.timestamp))

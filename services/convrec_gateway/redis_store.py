@@ -20,7 +20,6 @@ would split a save's keys."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import secrets
 import time
@@ -48,7 +47,7 @@ from convrec.common.v1 import common_pb2
 from convrec_kit.errors import ServiceError, unavailable
 
 from .session import Session
-from .store import ConcurrentUpdate
+from .store import ConcurrentUpdate, user_tag
 
 log = structlog.get_logger()
 
@@ -97,10 +96,6 @@ def redacted(url: str) -> str:
     parts = urlsplit(url)
     where = parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
     return f"{parts.scheme}://{where}"
-
-
-def user_tag(user_id: str) -> str:
-    return hashlib.sha256(user_id.encode()).hexdigest()[:32]
 
 
 class Keys:
@@ -266,6 +261,17 @@ class RedisStore:
             return []
         newest = await self._redis.zrevrange(self._keys.events(user_id, session_id), 0, limit - 1)
         return [_event_of(m) for m in reversed(newest)]
+
+    @_guarded
+    async def all_events(self) -> list[tuple[str, common_pb2.FeedbackEvent]]:
+        """Every user's and anonymous session's events, owners named by their key ("user:<uh>"
+        carries the hashed id only), each owner's in timestamp order."""
+        out = []
+        for pattern in (f"{self._keys.prefix}:user:*:events", f"{self._keys.prefix}:anon:*:events"):
+            async for key in self._redis.scan_iter(match=pattern, count=1000):
+                owner = key[len(self._keys.prefix) + 1: -len(":events")].replace("anon:", "session:", 1)
+                out.extend((owner, _event_of(m)) for m in await self._redis.zrange(key, 0, -1))
+        return out
 
     @_guarded
     async def delete_user(self, user_id: str) -> tuple[int, int]:

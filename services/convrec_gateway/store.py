@@ -6,6 +6,7 @@ returns, so it survives a crash right after the acknowledgement."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import threading
 import time
@@ -66,8 +67,20 @@ class Store(Protocol):
     async def events_for(
         self, user_id: str, session_id: str, limit: int
     ) -> list[common_pb2.FeedbackEvent]: ...
+    async def all_events(self) -> list[tuple[str, common_pb2.FeedbackEvent]]: ...
     async def delete_user(self, user_id: str) -> tuple[int, int]: ...
     async def close(self) -> None: ...
+
+
+def user_tag(user_id: str) -> str:
+    """A user id's stable pseudonym: the first 32 hex digits of its SHA-256."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:32]
+
+
+def _event(item_id: str, kind: int, value: float, ts: float) -> common_pb2.FeedbackEvent:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromNanoseconds(int(ts * 1e9))
+    return common_pb2.FeedbackEvent(item_id=item_id, type=kind, value=value, timestamp=stamp)
 
 
 class SQLiteStore:
@@ -195,12 +208,14 @@ class SQLiteStore:
                 (session_id, limit),
             ).fetchall()
 
-        out = []
-        for item_id, kind, value, ts in reversed(await self._run(select)):
-            stamp = timestamp_pb2.Timestamp()
-            stamp.FromNanoseconds(int(ts * 1e9))
-            out.append(common_pb2.FeedbackEvent(item_id=item_id, type=kind, value=value, timestamp=stamp))
-        return out
+        return [_event(*row) for row in reversed(await self._run(select))]
+
+    async def all_events(self) -> list[tuple[str, common_pb2.FeedbackEvent]]:
+        """Every stored event with its owner ("user:<user_tag>", or "session:<id>" when
+        anonymous), in the order stored: what a deployment retrains the interest model on."""
+        rows = await self._run(lambda db: db.execute(
+            "SELECT user_id, session_id, item_id, type, value, ts FROM events ORDER BY id").fetchall())
+        return [(f"user:{user_tag(user)}" if user else f"session:{session}", _event(*rest)) for user, session, *rest in rows]
 
     async def delete_user(self, user_id: str) -> tuple[int, int]:
         def delete(db):

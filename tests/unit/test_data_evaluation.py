@@ -113,17 +113,30 @@ def test_als_ranks_what_similar_users_have_and_is_seeded():
     assert np.array_equal(als.items, ALS(blocks, params).items)
 
 
-def test_time_split_tests_returning_users_on_their_first_rating_after_the_cutoff():
+def test_time_split_trains_before_the_cutoff_and_tests_each_later_users_last_rating():
     import datetime as dt
 
     cut = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     t = cut.timestamp()
     ratings = [ml.Rating("1", "10", 4.0, int(t - 5)), ml.Rating("1", "11", 4.0, int(t + 9)),
                ml.Rating("1", "12", 4.0, int(t + 3)), ml.Rating("2", "10", 4.0, int(t + 1)),
-               ml.Rating("3", "13", 4.0, int(t - 1))]
+               ml.Rating("2", "14", 4.0, int(t + 2)), ml.Rating("3", "13", 4.0, int(t - 1)),
+               ml.Rating("3", "10", 4.0, int(t - 2)), ml.Rating("4", "12", 4.0, int(t + 4))]
     split = time_split(ratings, cut)
     assert set(split.train) == {"1", "3"} and [r.movie_id for r in split.train["1"]] == ["10"]
-    assert {u: r.movie_id for u, r in split.test.items()} == {"1": "12"}
+    # 1 came back, 2 came after the cut-off; 3 ended before it, 4 has a single rating
+    assert {u: r.movie_id for u, r in split.test.items()} == {"1": "11", "2": "14"}
+    assert [r.movie_id for r in split.history_of("1")] == ["10", "12"]  # "12" is history, never trained on
+    assert [r.movie_id for r in split.history_of("2")] == ["10"]
+
+
+def test_als_folds_in_a_history_it_was_not_trained_on():
+    blocks = np.zeros((40, 20), dtype=np.float32)
+    blocks[:20, :10] = blocks[20:, 10:] = 1.0
+    als = ALS(blocks, ALSParams(factors=4, regularization=0.1, alpha=10.0, iterations=10))
+    history = [11, 12, 13, 14]
+    assert als.top_for(history, set(history), 3)[0] in range(10, 20)
+    assert set(als.top_for([1, 2, 3], {1, 2, 3}, 3)) <= set(range(10))
 
 
 def test_ndcg_difference_is_paired():

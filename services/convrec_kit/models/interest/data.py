@@ -1,4 +1,4 @@
-"""Users' event sequences for training: from an interactions JSONL or the gateway's SQLite
+"""Users' event sequences for training: from an interactions JSONL or the gateway's
 feedback store, in time order with ties broken by a seeded shuffle (never by id)."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sqlite3
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -73,17 +72,13 @@ def read_jsonl(path: Path) -> tuple[list[dict], str]:
 _TYPE_NAMES = {v: k for k, v in EVENT_NAMES.items()}
 
 
-def read_store(path: Path) -> tuple[list[dict], str]:
-    """The gateway's stored feedback (SQLite) as interaction records, and their sha256.
-    Anonymous sessions' events count as one user per session."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no feedback store at {path}")
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT user_id, session_id, item_id, type, value, ts FROM events ORDER BY id").fetchall()
+def from_store_events(pairs: Iterable[tuple[str, object]]) -> tuple[list[dict], str]:
+    """A feedback store's (owner, FeedbackEvent) pairs as interaction records, and their sha256.
+    Owners are pseudonyms (hashed user ids, or an anonymous session counted as one user)."""
     records = [
-        {"user_id": user or f"session:{session}", "item_id": item, "event": _TYPE_NAMES.get(kind, f"type {kind}"),
-         "value": value, "timestamp": ts}
-        for user, session, item, kind, value, ts in rows
+        {"user_id": owner, "item_id": e.item_id, "event": _TYPE_NAMES.get(e.type, f"type {e.type}"),
+         "value": e.value, "timestamp": e.timestamp.ToNanoseconds() / 1e9}
+        for owner, e in pairs
     ]
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
     return records, hashlib.sha256(text.encode()).hexdigest()
