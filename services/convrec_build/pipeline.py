@@ -46,19 +46,41 @@ def build(
         train.train(intent_dir, artifacts_dir / e5_convert.E5_DIR, encoder=encoder)
     else:
         print(f"intent classifier up to date (held-out accuracy {current['held_out_accuracy']:.3f})")
-    source = source or DEMO_CATALOG
     out_dir = artifacts_dir / catalog_name
-    if force and (out_dir / artifacts.MANIFEST_FILE).exists():
-        (out_dir / artifacts.MANIFEST_FILE).unlink()
-    manifest = build_catalog(
-        source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence, weights=weights
-    )
-    print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
+    source = source_for(out_dir, catalog_name, source)
+    if source is None:
+        manifest = artifacts.read_manifest(out_dir)
+        print(f"catalog {catalog_name!r}: {manifest['items']} items as built from {manifest['source']} "
+              f"(rebuild with --source FILE)")
+    else:
+        if force and (out_dir / artifacts.MANIFEST_FILE).exists():
+            (out_dir / artifacts.MANIFEST_FILE).unlink()
+        manifest = build_catalog(
+            source, out_dir, encoder, popularity=popularity, co_occurrence=co_occurrence, weights=weights
+        )
+        print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
     e5_manifest = build_e5_embeddings(out_dir, artifacts_dir / e5_convert.E5_DIR)
     print(f"catalog {catalog_name!r}: multilingual passages indexed ({e5_manifest['dtype']})")
     if interactions is not None:
         _train_interest(out_dir, interactions, device, force)
     return manifest
+
+
+def source_for(out_dir: Path, catalog_name: str, source: Path | None) -> Path | None:
+    """The file to (re)build the catalog from: the one given; else the demo catalog for a
+    catalog built from it (or a new "demo"); None for a catalog imported from elsewhere,
+    which is served as built. A new catalog of another name needs its source: SystemExit."""
+    if source is not None:
+        return source
+    manifest_path = out_dir / artifacts.MANIFEST_FILE
+    if manifest_path.exists():
+        built_from = json.loads(manifest_path.read_text()).get("source", "")
+        return DEMO_CATALOG if Path(built_from).resolve() == DEMO_CATALOG.resolve() else None
+    if catalog_name == "demo":
+        return DEMO_CATALOG
+    raise SystemExit(f"catalog {catalog_name!r} is not built in {out_dir.parent}: run "
+                     f"`convrec build --catalog {catalog_name} --source FILE` (a catalog JSONL; README, "
+                     f"\"Your own catalog\"), or serve the demo with CONVREC_CATALOG=demo")
 
 
 def _train_interest(catalog_dir: Path, interactions: Path, device: str, force: bool) -> None:
