@@ -29,6 +29,7 @@ def build(
     device: str = "cpu",
 ) -> dict:
     from convrec_intent import train
+    from convrec_kit.models.understanding.terms import build_terms
     from convrec_retrieval.index_build import build_catalog
     from convrec_retrieval.multilingual_index import build_e5_embeddings
 
@@ -46,6 +47,7 @@ def build(
         train.train(intent_dir, artifacts_dir / e5_convert.E5_DIR, encoder=encoder)
     else:
         print(f"intent classifier up to date (held-out accuracy {current['held_out_accuracy']:.3f})")
+    _understanding(artifacts_dir, force, device)
     out_dir = artifacts_dir / catalog_name
     source = source_for(out_dir, catalog_name, source)
     if source is None:
@@ -61,9 +63,32 @@ def build(
         print(f"catalog {catalog_name!r}: {manifest['items']} items indexed in {out_dir}")
     e5_manifest = build_e5_embeddings(out_dir, artifacts_dir / e5_convert.E5_DIR)
     print(f"catalog {catalog_name!r}: multilingual passages indexed ({e5_manifest['dtype']})")
+    terms = build_terms(out_dir, artifacts_dir / e5_convert.E5_DIR)
+    kinds = f"; kinds of item: {', '.join(terms.kinds)}" if terms.kinds else ""
+    print(f"catalog {catalog_name!r}: {len(terms.names)} categories as link targets{kinds}")
     if interactions is not None:
         _train_interest(out_dir, interactions, device, force)
     return manifest
+
+
+def _understanding(artifacts_dir: Path, force: bool, device: str) -> None:
+    """The joint understanding model, trained on templates filled from the demo catalog (its
+    titles and people; any served catalog's categories are linked at run time), when stale."""
+    from convrec_intent.understanding import fingerprint, report, train_understanding
+    from convrec_kit.catalog import Catalog
+    from convrec_kit.models.understanding.network import Config
+    from convrec_kit.models.understanding.train import TrainConfig
+
+    directory = artifacts_dir / artifacts.UNDERSTANDING_DIR
+    catalog = Catalog.load(DEMO_CATALOG)
+    manifest_path = directory / "manifest.json"
+    current = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if not force and current.get("fingerprint") == fingerprint(catalog, Config(), TrainConfig()):
+        print(f"understanding model up to date ({directory})")
+        return
+    print("training the understanding model (multilingual-e5-small, intent + slots) ...", flush=True)
+    manifest = train_understanding(directory, artifacts_dir / e5_convert.E5_DIR, catalog, device=device)
+    print(report(manifest))
 
 
 def source_for(out_dir: Path, catalog_name: str, source: Path | None) -> Path | None:

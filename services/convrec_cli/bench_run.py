@@ -7,7 +7,8 @@ the same run, and reads the batch sizes Triton formed from its metrics endpoint.
 `--secure` (make bench SECURE=1) runs the same bench plain and then with TLS on every service
 (mutual between them) and CONVREC_AUTH=on, and prints the ratios.
 `--interest` (make bench INTEREST=1) runs the interest formula and a trained interest model
-side by side, per turn and for the Rank call alone."""
+side by side, per turn and for the Rank call alone. `--understanding` (make bench
+UNDERSTANDING=1) times the intent service's Parse with the rules and with the joint model."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from convrec_kit.redis_server import RedisServer
 
 from .bench import run_bench
 from .bench_interest import compare_interest
+from .bench_understanding import compare_understanding
 from .triton import TritonServer
 
 
@@ -130,7 +132,13 @@ def main() -> None:
     parser.add_argument("--gateways", type=int, default=2, help="gateway replicas on Redis (--stores)")
     parser.add_argument("--secure", action="store_true", help="plain, then TLS on every service and auth")
     parser.add_argument("--interest", action="store_true", help="the interest formula, then a trained model")
+    parser.add_argument("--understanding", action="store_true",
+                        help="the intent service with the rules, then with the joint model")
     args = parser.parse_args()
+    if args.understanding:
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
+            compare_understanding(Path(tmp))
+        return
     if args.interest:
         if args.stores or args.secure or args.mode != "embedded":
             parser.error("--interest runs on its own (embedded, SQLite)")

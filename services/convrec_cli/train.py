@@ -1,5 +1,6 @@
 """`convrec train interest`: trains a built catalog's interest model from an interactions
-JSONL or from the feedback stored by the gateway (its configured store: SQLite or Redis)."""
+JSONL or from the feedback stored by the gateway (its configured store: SQLite or Redis).
+`convrec train understanding`: the joint intent + slot model from the project's corpus."""
 
 from __future__ import annotations
 
@@ -31,9 +32,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     interest.add_argument("--text", action=argparse.BooleanOptionalAction,
                           help="fuse the items' text vectors into their representations (default: off)")
     interest.add_argument("--force", action="store_true", help="train even when this version exists")
+    understanding = kinds.add_parser("understanding", help="the joint intent + slot model (multilingual)")
+    understanding.add_argument("--catalog", help="built catalog whose titles and people fill the templates "
+                               "(default: CONVREC_CATALOG)")
+    understanding.add_argument("--device", help="cpu, cuda, cuda:N (default: CONVREC_TORCH_DEVICE or cpu)")
+    understanding.add_argument("--epochs", type=int)
+    understanding.add_argument("--layers", type=int, help="encoder layers kept (of 12)")
+    understanding.add_argument("--seed", type=int)
+    understanding.add_argument("--corpus", type=Path, help="also write the labelled corpus (with its split) here")
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.model == "understanding":
+        run_understanding(args)
+        return
     from convrec_kit.models.interest import data
     from convrec_kit.models.interest.network import Config
     from convrec_kit.models.interest.pipeline import train_from_records, with_overrides
@@ -67,12 +79,13 @@ def run(args: argparse.Namespace) -> None:
 
 async def _stored_events(path: Path | None) -> tuple[list, str]:
     """Every event of the configured store (or of the SQLite file `path`), and where it was."""
+    from redis.exceptions import ConnectionError, TimeoutError
+
     from convrec_gateway.redis_store import RedisStore, redacted
     from convrec_gateway.settings import GatewaySettings
     from convrec_gateway.store import SQLiteStore
     from convrec_kit.errors import ServiceError
     from convrec_kit.settings import load_settings
-    from redis.exceptions import ConnectionError, TimeoutError
 
     settings = load_settings(GatewaySettings)
     if path or settings.store == "sqlite":
@@ -93,3 +106,30 @@ async def _stored_events(path: Path | None) -> tuple[list, str]:
         raise ValueError(exc.message) from None
     finally:
         await store.close()
+
+
+def run_understanding(args: argparse.Namespace) -> None:
+    from convrec_intent import corpus
+    from convrec_intent.understanding import report, train_understanding
+    from convrec_kit import artifacts
+    from convrec_kit.models.e5_convert import E5_DIR
+    from convrec_kit.models.interest.pipeline import with_overrides
+    from convrec_kit.models.understanding.network import Config
+    from convrec_kit.models.understanding.train import TrainConfig
+    from convrec_kit.settings import CommonSettings, load_settings
+
+    settings = load_settings(CommonSettings)
+    try:
+        catalog = artifacts.load_catalog(settings.artifacts_dir / (args.catalog or settings.catalog))
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
+    if args.corpus:
+        corpus.write(corpus.build_corpus(catalog), args.corpus)
+    config = with_overrides(Config(), layers=args.layers)
+    train = with_overrides(TrainConfig(), epochs=args.epochs, seed=args.seed)
+    manifest = train_understanding(settings.artifacts_dir / artifacts.UNDERSTANDING_DIR,
+                                   settings.artifacts_dir / E5_DIR, catalog, config, train,
+                                   device=args.device or settings.torch_device)
+    print(report(manifest))
+    print(f"understanding model in {settings.artifacts_dir / artifacts.UNDERSTANDING_DIR} "
+          f"({manifest['train_rows']:,} training rows, {manifest['train_seconds']:.0f} s)")

@@ -1,4 +1,4 @@
-"""`convrec eval redial|movielens|retrieval|linking`."""
+"""`convrec eval redial|movielens|retrieval|linking|understanding`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     movielens.add_argument("--no-ablations", action="store_true", help="skip the interest model's ablations")
     movielens.add_argument("--device", default=None, help="torch device for the interest models (default: "
                            "CONVREC_TORCH_DEVICE or cpu)")
+    understanding = kinds.add_parser(
+        "understanding", help="rules + intent head vs the joint model on the held-out utterances; other-domain links")
+    understanding.add_argument("--catalog", default="demo", help="built catalog the corpus is filled from")
+    understanding.add_argument("--other-catalog", help="a built catalog of another domain, to link requests on")
+    understanding.add_argument("--requests", type=Path, help="JSONL of text, lang, category for --other-catalog")
+    understanding.add_argument("--tune-links", action="store_true",
+                               help="search the link thresholds on the catalog's training rows instead")
     for parser in (redial, movielens):
         parser.add_argument("--artifacts-dir", type=Path, help="where to build (default: CONVREC_ARTIFACTS_DIR)")
         parser.add_argument("--catalog-name", help="name of the catalog built for the evaluation")
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> None:
             print(retrieval_quality.format_report(report))
         elif args.benchmark == "linking":
             _linking(args)
+        elif args.benchmark == "understanding":
+            _understanding(args)
         elif args.benchmark == "redial":
             from . import redial
 
@@ -123,6 +132,26 @@ def _movielens(args: argparse.Namespace) -> None:
         device=device,
     )
     print(movielens.format_report(report))
+
+
+def _understanding(args: argparse.Namespace) -> None:
+    from convrec_kit.settings import CommonSettings, load_settings
+
+    from . import understanding
+
+    artifacts_dir = load_settings(CommonSettings).artifacts_dir
+    if args.tune_links:
+        print(understanding.tune_links(artifacts_dir, args.catalog))
+        return
+    print(understanding.compare(artifacts_dir, args.catalog))
+    if args.other_catalog:
+        if not args.requests:
+            sys.exit("error: --other-catalog needs --requests")
+        shares = understanding.other_domain(artifacts_dir, args.other_catalog, args.requests)
+        print(f"\ncategory requests linked to the right category on {args.other_catalog!r}:")
+        for lang, figures in shares.items():
+            print(f"  {lang} ({figures['requests']} requests): rules {figures['rules']:.3f}, "
+                  f"joint model {figures['joint model']:.3f}")
 
 
 def _linking(args: argparse.Namespace) -> None:

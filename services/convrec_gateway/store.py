@@ -215,7 +215,8 @@ class SQLiteStore:
         anonymous), in the order stored: what a deployment retrains the interest model on."""
         rows = await self._run(lambda db: db.execute(
             "SELECT user_id, session_id, item_id, type, value, ts FROM events ORDER BY id").fetchall())
-        return [(f"user:{user_tag(user)}" if user else f"session:{session}", _event(*rest)) for user, session, *rest in rows]
+        return [(f"user:{user_tag(user)}" if user else f"session:{session}", _event(*rest))
+                for user, session, *rest in rows]
 
     async def delete_user(self, user_id: str) -> tuple[int, int]:
         def delete(db):

@@ -9,27 +9,33 @@ import numpy as np
 from convrec.intent.v1 import intent_pb2_grpc
 from convrec_kit import artifacts
 from convrec_kit.logs import configure_logging
-from convrec_kit.models.client import intent_classifier
+from convrec_kit.models.client import embedded_understanding, intent_classifier
+from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
 from .parser import Parser
 from .service import IntentServicer
 from .settings import IntentSettings
+from .span_parser import SpanParser
 
 
 async def run(settings: IntentSettings) -> None:
-    classifier = intent_classifier(settings, settings.artifacts_dir / artifacts.INTENT_DIR)
-    servicer = IntentServicer(classifier, settings.max_utterance_bytes)
+    joint = settings.understanding == "model"
+    if joint:
+        classifier = embedded_understanding(settings.artifacts_dir / artifacts.UNDERSTANDING_DIR,
+                                            settings.artifacts_dir / E5_DIR, settings.torch_threads)
+    else:
+        classifier = intent_classifier(settings, settings.artifacts_dir / artifacts.INTENT_DIR)
+    servicer = IntentServicer(classifier, settings.max_utterance_bytes, joint)
 
     async def load(health) -> None:
         catalog = await asyncio.to_thread(artifacts.load_catalog, settings.catalog_dir)
         await classifier.load()
-        parser = await asyncio.to_thread(Parser, catalog, settings.intent_min_confidence)
-        parser.parse("热身：推荐一部电影", np.full(10, 0.1))  # loads jieba's dictionary now, not on a request
-        servicer.parser = parser
-        if settings.model_backend == "embedded":
-            await classifier.predict(["warm up"])
+        servicer.parser = await asyncio.to_thread(span_parser if joint else rules_parser, settings, catalog)
+        warm_up = [("warm up", "")] if joint else ["warm up"]
+        if settings.model_backend == "embedded" or joint:
+            await classifier.predict(warm_up)
         await follow_readiness(health, classifier.ready)
 
     await serve(
@@ -45,6 +51,39 @@ async def run(settings: IntentSettings) -> None:
         load,
         classifier.close,
     )
+
+
+def rules_parser(settings: IntentSettings, catalog) -> Parser:
+    parser = Parser(catalog, settings.intent_min_confidence)
+    parser.parse("热身：推荐一部电影", np.full(10, 0.1))  # loads jieba's dictionary now, not on a request
+    return parser
+
+
+def span_parser(settings: IntentSettings, catalog) -> SpanParser:
+    """The catalog's terms (from `convrec build`) and the multilingual encoder that links spans to them."""
+    from convrec_kit.models.e5 import E5Encoder
+    from convrec_kit.models.understanding.terms import CatalogTerms
+
+    terms = CatalogTerms.load(settings.catalog_dir)
+    if terms is None:
+        raise FileNotFoundError(f"catalog terms not found in {settings.catalog_dir}; run `convrec build`")
+    encoder = E5Encoder(settings.artifacts_dir / E5_DIR, settings.torch_threads)
+    return SpanParser(catalog, terms, cached(lambda texts: encoder.encode(texts, "query")))
+
+
+def cached(encode, size: int = 4096):
+    """Query vectors, remembered per text: spans repeat ("horror", "科幻片")."""
+    memory: dict[str, np.ndarray] = {}
+
+    def run(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in memory]
+        if missing:
+            if len(memory) + len(missing) > size:
+                memory.clear()
+            memory.update(zip(missing, encode(missing), strict=True))
+        return np.stack([memory[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    return run
 
 
 def main() -> None:

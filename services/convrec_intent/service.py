@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2, intent_pb2_grpc
 from convrec_kit.errors import invalid_argument, not_ready
-from convrec_kit.models.client import IntentClassifier
 from convrec_kit.validation import check_utterance
 
 from .parser import Parser
+from .span_parser import SpanParser
 
 MAX_BATCH = 256
 
 
 class IntentServicer(intent_pb2_grpc.IntentServiceServicer):
-    def __init__(self, classifier: IntentClassifier, max_utterance_bytes: int) -> None:
+    def __init__(self, classifier, max_utterance_bytes: int, joint: bool = False) -> None:
+        """`classifier`: the intent head (rules) or, with `joint`, the understanding model."""
         self._classifier = classifier
         self._max_bytes = max_utterance_bytes
-        self.parser: Parser | None = None
+        self._joint = joint
+        self.parser: Parser | SpanParser | None = None
 
     async def Parse(self, request, context):
         return (await self._parse([request], "utterance", context.time_remaining()))[0]
@@ -35,5 +38,14 @@ class IntentServicer(intent_pb2_grpc.IntentServiceServicer):
         texts = [check_utterance(r.utterance, self._max_bytes, field) for r in requests]
         if not texts:
             return []
-        probs = await self._classifier.predict(texts, timeout)
-        return [self.parser.parse(t, p, r.locale) for t, p, r in zip(texts, probs, requests)]
+        inputs = [(t, last_reply(r.history)) for t, r in zip(texts, requests)] if self._joint else texts
+        outputs = await self._classifier.predict(inputs, timeout)
+        return [self.parser.parse(t, o, r.locale) for t, o, r in zip(texts, outputs, requests)]
+
+
+def last_reply(history) -> str:
+    """The assistant's last turn: context for "yes", "the second one"."""
+    for turn in reversed(history):
+        if turn.role == common_pb2.Turn.ROLE_ASSISTANT:
+            return turn.text
+    return ""

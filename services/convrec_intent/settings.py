@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from convrec_kit.settings import CommonSettings
@@ -11,6 +13,9 @@ class IntentSettings(CommonSettings):
     # Below this confidence, a turn with clear constraints is taken as a request.
     intent_min_confidence: float = Field(default=0.55, ge=0, le=1)
     max_utterance_bytes: int = Field(default=4096, ge=16)
+    # What understands an utterance: the joint model (intent + slots, catalog-linked) or the
+    # rules with the intent head.
+    understanding: Literal["rules", "model"] = "rules"
 
     @property
     def port(self) -> int:

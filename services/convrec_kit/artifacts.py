@@ -10,12 +10,14 @@ from .catalog import Catalog
 
 CATALOG_FILE = "catalog.jsonl"
 EMBEDDINGS_FILE = "item_embeddings.npy"
+E5_EMBEDDINGS_FILE = "item_embeddings_e5.npy"
 DENSE_INDEX_FILE = "dense.faiss"
 POPULARITY_FILE = "popularity.npy"
 # Optional: item-to-item co-occurrence neighbours (e.g. movies mentioned in one dialogue).
 CO_OCCURRENCE_FILE = "co_occurrence.npz"
 MANIFEST_FILE = "manifest.json"
 INTENT_DIR = Path("models") / "intent"
+UNDERSTANDING_DIR = Path("models") / "understanding"
 
 
 def require(path: Path, what: str) -> Path:

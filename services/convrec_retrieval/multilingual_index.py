@@ -14,7 +14,7 @@ from convrec_kit import artifacts
 from convrec_kit.catalog import item_text
 from convrec_kit.models.e5 import E5Encoder
 
-E5_EMBEDDINGS_FILE = "item_embeddings_e5.npy"
+E5_EMBEDDINGS_FILE = artifacts.E5_EMBEDDINGS_FILE
 E5_MANIFEST_FILE = "multilingual.json"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 
 from .batcher import DynamicBatcher
 from .intent import IntentModel
@@ -91,6 +92,19 @@ def embedded_intent_classifier(directory: Path, threads: int) -> EmbeddedModel:
         return IntentModel(directory, MiniLMEncoder(threads=threads), e5).predict
 
     return EmbeddedModel("intent_classifier", build)
+
+
+def embedded_understanding(directory: Path, e5_dir: Path, threads: int, device: str = "cpu") -> EmbeddedModel:
+    """The joint intent + slot model: (utterance, context) pairs in, `Understood` per pair out."""
+
+    def build():
+        from .understanding.model import UnderstandingModel
+
+        torch.set_num_threads(threads)
+        model = UnderstandingModel(directory, e5_dir, device=device)
+        return lambda pairs: model.predict([p[0] for p in pairs], [p[1] for p in pairs])
+
+    return EmbeddedModel("understanding_model", build)
 
 
 def text_encoder(settings) -> TextEncoder:

@@ -1,0 +1,146 @@
+"""`convrec eval understanding`: the rules + intent head and the joint model side by side on the
+understanding corpus's held-out rows, per intent, slot type and language; and, on a catalog of
+another domain, how many category requests link to the right category in each language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from convrec_intent import corpus
+from convrec_intent.understanding import LANGUAGES, held_out
+from convrec_kit import artifacts
+from convrec_kit.models.understanding import metrics
+from convrec_kit.models.understanding.markup import parse
+
+
+def rules_tally(artifacts_dir: Path, catalog, rows: list[dict]) -> metrics.Tally:
+    """Intents as the intent service decides them today: the head's label, corrected by the parser."""
+    from convrec.intent.v1 import intent_pb2
+    from convrec_intent.parser import Parser
+    from convrec_intent.settings import IntentSettings
+    from convrec_kit.models.intent import IntentModel
+
+    head = IntentModel(artifacts_dir / artifacts.INTENT_DIR)
+    parser = Parser(catalog, IntentSettings().intent_min_confidence)
+    tally = metrics.Tally()
+    texts = [parse(r["text"])[0] for r in rows]
+    probs = np.concatenate([head.predict(texts[i : i + 64]) for i in range(0, len(texts), 64)]) if texts else []
+    for row, text, p in zip(rows, texts, probs, strict=True):
+        label = parser.parse(text, p).intent
+        name = intent_pb2.IntentType.Name(label).removeprefix("INTENT_TYPE_")
+        tally.intent(["all", row["lang"], row["intent"]], row["intent"], name)
+    return tally
+
+
+def compare(artifacts_dir: Path, catalog_name: str) -> str:
+    from convrec_kit.models.e5_convert import E5_DIR
+
+    catalog = artifacts.load_catalog(artifacts_dir / catalog_name)
+    rows = corpus.build_corpus(catalog)
+    model_figures = held_out(artifacts_dir / artifacts.UNDERSTANDING_DIR, artifacts_dir / E5_DIR, rows)
+    tables = []
+    for name, figures in model_figures.items():
+        part = [r for r in rows if r["split"] == "test" and _part(r) == name]
+        rules = rules_tally(artifacts_dir, catalog, part).to_json(LANGUAGES)
+        tables.append(
+            metrics.format_table(
+                f"held-out {name} ({figures['counts']['all']} rows)",
+                {"rules + head": rules, "joint model": figures},
+                LANGUAGES,
+            )
+        )
+    return "\n\n".join(tables)
+
+
+def _part(row: dict) -> str:
+    source = row["source"]
+    return "hand-written" if source == "hand" else "templates" if source.startswith("template") else source
+
+
+def other_domain(artifacts_dir: Path, catalog_name: str, requests_path: Path) -> dict[str, dict]:
+    """Per language: the share of requests whose parse (as the intent service makes it, with the
+    rules or with the joint model) asks for the expected category of a catalog neither saw."""
+    from convrec_intent.main import cached
+    from convrec_intent.parser import Parser
+    from convrec_intent.settings import IntentSettings
+    from convrec_intent.span_parser import SpanParser
+    from convrec_kit.models.e5 import E5Encoder
+    from convrec_kit.models.e5_convert import E5_DIR
+    from convrec_kit.models.understanding.model import UnderstandingModel
+    from convrec_kit.models.understanding.terms import build_terms
+
+    catalog_dir = artifacts_dir / catalog_name
+    encoder = E5Encoder(artifacts_dir / E5_DIR)
+    parser = SpanParser(
+        artifacts.load_catalog(catalog_dir),
+        build_terms(catalog_dir, artifacts_dir / E5_DIR),
+        cached(lambda t: encoder.encode(t, "query")),
+    )
+    model = UnderstandingModel(artifacts_dir / artifacts.UNDERSTANDING_DIR, artifacts_dir / E5_DIR)
+    rules = Parser(artifacts.load_catalog(catalog_dir), IntentSettings().intent_min_confidence)
+    counts: dict[str, list[int]] = {}
+    for row in read_jsonl(requests_path):
+        joint = parser.parse(row["text"], model.predict([row["text"]])[0]).constraints.include_categories
+        ruled = rules.parse(row["text"], np.full(10, 0.1)).constraints.include_categories
+        tally = counts.setdefault(row["lang"], [0, 0, 0])
+        tally[0] += row["category"] in ruled
+        tally[1] += row["category"] in joint
+        tally[2] += 1
+    return {lang: {"rules": r / n, "joint model": j / n, "requests": n} for lang, (r, j, n) in sorted(counts.items())}
+
+
+def canonical(surface: str, catalog_names: set[str]) -> tuple[bool, str | None]:
+    """(known, category) of a template's category filler: from the word lists (training data)
+    or the catalog's own names; other domains' fillers are known to have no category here."""
+    from convrec_intent import lexicon
+
+    text = surface.lower()
+    stem = text[:-1] if text.endswith(("片", "类", "剧")) else text
+    for table in (lexicon.CATEGORY_EN, lexicon.CATEGORY_ZH):
+        for key in (text, stem):
+            if key in table and table[key][0] in catalog_names:
+                return True, table[key][0]
+    if text in catalog_names:
+        return True, text
+    if text in corpus.OTHER_CATEGORIES_EN or stem in corpus.OTHER_CATEGORIES_ZH:
+        return True, None
+    return False, None
+
+
+def tune_links(artifacts_dir: Path, catalog_name: str) -> str:
+    """The two link thresholds on the demo catalog's training rows: share of category spans
+    linked right (to their category, or to none for another domain's word), over a grid."""
+    from convrec_kit.models.e5 import E5Encoder
+    from convrec_kit.models.e5_convert import E5_DIR
+    from convrec_kit.models.understanding.terms import build_terms
+
+    terms = build_terms(artifacts_dir / catalog_name, artifacts_dir / E5_DIR)
+    names = set(terms.names)
+    gold = {}
+    for row in corpus.build_corpus(artifacts.load_catalog(artifacts_dir / catalog_name)):
+        if row["split"] == "train" and row["source"].startswith("template"):
+            for span in parse(row["text"])[1]:
+                known, category = canonical(span.text, names)
+                if span.slot.value in ("category", "exclude") and known and not terms.exact(span.text):
+                    gold[span.text] = category
+    encoder = E5Encoder(artifacts_dir / E5_DIR)
+    surfaces = sorted(gold)
+    vectors = encoder.encode(surfaces, "query")
+    grid = []
+    for name_t in np.arange(0.84, 0.96, 0.01):
+        for items_t in np.arange(0.04, 0.24, 0.02):
+            linked = terms.link(surfaces, lambda _: vectors, (float(name_t), float(items_t)))
+            right = sum(c == gold[s] for s, (c, _) in zip(surfaces, linked, strict=True))
+            grid.append((right / len(surfaces), float(name_t), float(items_t)))
+    best = max(grid)
+    return (
+        f"{len(surfaces)} distinct category spans ({sum(v is None for v in gold.values())} of other domains); "
+        f"best: name {best[1]:.2f}, items {best[2]:.2f}: {best[0]:.3f} linked right"
+    )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
