@@ -38,9 +38,7 @@ class Parser:
         self._categories = {c for item in catalog.items for c in item.categories}
 
     def parse(self, utterance: str, probs: np.ndarray, locale: str = "") -> intent_pb2.ParseResponse:
-        language = detect_language(utterance)
-        if language == "en" and locale.lower().startswith("zh") and re.search(r"[\u4e00-\u9fff]", utterance):
-            language = "zh"
+        language = language_of(utterance, locale)
         ext = extract(utterance, language, dt.datetime.now(dt.UTC).year)
         mentions = self._titles.link(utterance)
         people = self._people.link(utterance)
@@ -65,22 +63,13 @@ class Parser:
             confidence=confidence
             if label == LABELS[int(order[0])]
             else max(confidence, self._min_confidence),
-            alternatives=[
-                intent_pb2.IntentScore(
-                    type=intent_pb2.IntentType.Value(f"INTENT_TYPE_{LABELS[int(i)]}"),
-                    confidence=float(probs[i]),
-                )
-                for i in order
-            ],
+            alternatives=intent_scores(probs),
             constraints=constraints,
             mentions=[_mention(m) for m in mentions],
             rewritten_query=" ".join(dict.fromkeys(query_words)),
             language=language,
-            detail_fields=ext.detail_fields,
-            ordinal=ext.ordinal,
-            adjustments=[intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in ext.adjustments],
-            cleared_categories=ext.cleared,
             flags=turn_flags,
+            **turn_fields(ext),
         )
 
     def _fit_to_catalog(self, ext: Extraction) -> None:
@@ -103,6 +92,26 @@ class Parser:
         if ext.include or ext.ranges or people or (mentions and re.search(r"like|像|类似", utterance)):
             return "RECOMMEND"
         return label
+
+
+def language_of(utterance: str, locale: str) -> str:
+    """"en" or "zh"; Han characters with a Chinese locale make a mostly Latin text Chinese."""
+    language = detect_language(utterance)
+    if language == "en" and locale.lower().startswith("zh") and re.search(r"[\u4e00-\u9fff]", utterance):
+        return "zh"
+    return language
+
+
+def intent_scores(probs: np.ndarray) -> list[intent_pb2.IntentScore]:
+    """Every intent type with its probability, most likely first."""
+    return [intent_pb2.IntentScore(type=intent_pb2.IntentType.Value(f"INTENT_TYPE_{LABELS[int(i)]}"),
+                                   confidence=float(probs[i])) for i in np.argsort(-probs)]
+
+
+def turn_fields(ext: Extraction) -> dict:
+    """What the rules read besides constraints: details asked, ordinal, relative changes, categories cleared."""
+    return {"detail_fields": ext.detail_fields, "ordinal": ext.ordinal, "cleared_categories": ext.cleared,
+            "adjustments": [intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in ext.adjustments]}
 
 
 def _constraints(ext: Extraction, people) -> common_pb2.Constraints:

@@ -14,13 +14,12 @@ from convrec_kit.catalog import Catalog
 from convrec_kit.models.understanding.labels import INTENTS, Slot
 from convrec_kit.models.understanding.model import Understood
 from convrec_kit.models.understanding.terms import CatalogTerms
-from convrec_kit.text import detect_language
 from convrec_kit.vocabulary import Mood
 
 from . import flags
 from .constraints import Extraction, extract
 from .mentions import PeopleLinker, TitleLinker
-from .parser import _mention
+from .parser import _mention, intent_scores, language_of, turn_fields
 
 RANGE_SLOTS = {
     Slot.YEAR: ("year",),
@@ -44,7 +43,7 @@ class SpanParser:
         self._mood_vectors = encode(self._moods)
 
     def parse(self, utterance: str, understood: Understood, locale: str = "") -> intent_pb2.ParseResponse:
-        language = _language(utterance, locale)
+        language = language_of(utterance, locale)
         rules = extract(utterance, language, dt.datetime.now(dt.UTC).year)  # ordinals, details, adjustments
         order = understood.probs.argsort()[::-1]
         label = INTENTS[int(order[0])]
@@ -57,22 +56,13 @@ class SpanParser:
         return intent_pb2.ParseResponse(
             intent=intent_pb2.IntentType.Value(f"INTENT_TYPE_{label}"),
             confidence=float(understood.probs[order[0]]),
-            alternatives=[
-                intent_pb2.IntentScore(
-                    type=intent_pb2.IntentType.Value(f"INTENT_TYPE_{INTENTS[int(i)]}"),
-                    confidence=float(understood.probs[i]),
-                )
-                for i in order
-            ],
+            alternatives=intent_scores(understood.probs),
             constraints=constraints,
             mentions=[_mention(m) for m in mentions],
             rewritten_query=" ".join(dict.fromkeys(query)),
             language=language,
-            detail_fields=rules.detail_fields,
-            ordinal=rules.ordinal,
-            adjustments=[intent_pb2.RelativeAdjustment(field=f, direction=d) for f, d in rules.adjustments],
-            cleared_categories=rules.cleared,
             flags=turn_flags,
+            **turn_fields(rules),
         )
 
     def _by_slot(self, understood: Understood, mentions) -> dict[Slot, list[str]]:
@@ -154,10 +144,3 @@ MOOD_THRESHOLD = 0.85
 def _with_unit(slot: Slot, text: str) -> str:
     """A price span without a currency still reads as a price ("under 20" inside a price span)."""
     return text if slot is not Slot.PRICE or re.search(r"\$|元|块|price|dollar|yuan|bucks", text) else f"price {text}"
-
-
-def _language(utterance: str, locale: str) -> str:
-    language = detect_language(utterance)
-    if language == "en" and locale.lower().startswith("zh") and re.search(r"[\u4e00-\u9fff]", utterance):
-        return "zh"
-    return language

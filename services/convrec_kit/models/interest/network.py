@@ -5,17 +5,18 @@ time inputs, and the request's context fused at the query position."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..settings_json import JsonSettings
 from .features import DEVICES, GAP_BUCKETS, HOURS, LANGUAGES, SIGNALS, WEEKDAYS
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(JsonSettings):
     dim: int = 64
     layers: int = 2
     heads: int = 2
@@ -32,13 +33,7 @@ class Config:
     # Share of training queries whose context is hidden, so "no context" is learned too.
     context_dropout: float = 0.1
 
-    def to_json(self) -> dict:
-        return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict) -> Config:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 class Block(nn.Module):

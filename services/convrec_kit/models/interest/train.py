@@ -7,12 +7,13 @@ import copy
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..settings_json import JsonSettings
 from .batch import collate, next_context
 from .features import Sequence
 from .network import Config, InterestNet
@@ -21,7 +22,7 @@ K = 10
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JsonSettings):
     epochs: int = 120
     batch: int = 64
     lr: float = 4e-3
@@ -32,8 +33,6 @@ class TrainConfig:
     negatives: int = 1024
     seed: int = 0
 
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -3,29 +3,24 @@ the tokens, a BIO head per token; one forward for both."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
+from ..settings_json import JsonSettings
 from .labels import INTENTS, TAGS
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(JsonSettings):
     # Encoder layers kept (of 12): 6 halves the forward with little loss once fine-tuned.
     layers: int = 6
     dropout: float = 0.1
 
-    def to_json(self) -> dict:
-        return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict) -> Config:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 class JointModel(nn.Module):

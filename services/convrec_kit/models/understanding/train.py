@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -12,6 +12,7 @@ from tqdm import tqdm
 from transformers import AutoTokenizer
 
 from ..e5 import bf16_supported
+from ..settings_json import JsonSettings
 from . import markup
 from .encoding import IGNORE, encode, intent_target, tag_targets
 from .labels import INTENT_INDEX, INTENTS
@@ -19,7 +20,7 @@ from .network import Config, JointModel
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JsonSettings):
     epochs: int = 5
     batch: int = 32
     lr: float = 8e-5  # the encoder's
@@ -28,8 +29,6 @@ class TrainConfig:
     weight_decay: float = 0.01
     seed: int = 0
 
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
