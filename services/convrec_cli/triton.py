@@ -13,25 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convrec_kit import processes
+from convrec_kit.artifacts import UNDERSTANDING_DIR
 from convrec_kit.settings import REPO_ROOT
 
 SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
 MODELS = ("text_encoder", "intent_classifier", "multilingual_encoder")
 # Served only for a catalog with a trained interest model (else ranking uses its formula).
 INTEREST_MODEL = "interest_model"
+# Served once `convrec build` has trained it.
+UNDERSTANDING_MODEL = "understanding_model"
 
 
 def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, instances: int = 1,
            catalog: str | None = None) -> Path:
     """Copies each config.pbtxt with the instance kind and parameters filled in; the model
     code (1/model.py) is linked, not copied, so Triton runs the very same code. The interest
-    model is rendered for `catalog`'s current trained version, when it has one."""
+    model is rendered for `catalog`'s current trained version, when it has one; the
+    understanding model once it is trained."""
     kind = {"cpu": "KIND_CPU", "gpu": "KIND_GPU"}[device]
     if out_dir.exists():
         shutil.rmtree(out_dir)
     interest = interest_version(artifacts_dir, catalog)
     for model_dir in sorted(p for p in SOURCE_REPOSITORY.iterdir() if (p / "config.pbtxt").exists()):
         if model_dir.name == INTEREST_MODEL and interest is None:
+            continue
+        if model_dir.name == UNDERSTANDING_MODEL and not (artifacts_dir / UNDERSTANDING_DIR / "manifest.json").exists():
             continue
         config = (model_dir / "config.pbtxt").read_text()
         config = re.sub(r"kind: KIND_\w+", f"kind: {kind}", config)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convrec_kit.catalog import Catalog, item_text
+from convrec_kit.catalog import Catalog
 from convrec_kit.models.e5 import E5Encoder
 from convrec_kit.models.minilm import MiniLMEncoder
 
@@ -43,7 +43,7 @@ def latency_ms(encode, texts: list[str], repeats: int = 3) -> float:
 def evaluate(catalog_path: Path, e5_dir: Path, threads: int = 1, queries: Path = QUERIES) -> dict:
     catalog = Catalog.load(catalog_path)
     ids = [item.item_id for item in catalog.items]
-    texts = [item_text(item) for item in catalog.items]
+    texts = [catalog.text(item) for item in catalog.items]
     labeled = load_queries(queries)
     missing = {i for q in labeled for i in q["relevant"]} - set(ids)
     if missing:

@@ -22,7 +22,11 @@ from .span_parser import SpanParser
 
 async def run(settings: IntentSettings) -> None:
     joint = settings.understanding == "model"
-    if joint:
+    if joint and settings.model_backend == "triton":
+        from convrec_kit.models.understanding.client import TritonUnderstanding
+
+        classifier = TritonUnderstanding(settings.triton_url, settings.triton_timeout_seconds)
+    elif joint:
         classifier = embedded_understanding(settings.artifacts_dir / artifacts.UNDERSTANDING_DIR,
                                             settings.artifacts_dir / E5_DIR, settings.torch_threads)
     else:
@@ -34,7 +38,7 @@ async def run(settings: IntentSettings) -> None:
         await classifier.load()
         servicer.parser = await asyncio.to_thread(span_parser if joint else rules_parser, settings, catalog)
         warm_up = [("warm up", "")] if joint else ["warm up"]
-        if settings.model_backend == "embedded" or joint:
+        if settings.model_backend == "embedded":
             await classifier.predict(warm_up)
         await follow_readiness(health, classifier.ready)
 

@@ -9,7 +9,6 @@ from rapidfuzz import fuzz
 
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import STOPWORDS, fold, normalize_title
-from convrec_kit.vocabulary import PEOPLE_FIELDS
 
 from . import fuzzy as fz
 from .fuzzy import Thresholds
@@ -26,7 +25,7 @@ class PeopleLinker:
     def __init__(self, catalog: Catalog, fuzzy: bool = True, thresholds: Thresholds | None = None) -> None:
         self._names: dict[str, str] = {}
         for item in catalog.items:
-            for key in PEOPLE_FIELDS:
+            for key in catalog.name_fields:
                 for name in item.attributes.get(key, "").split(","):
                     name = name.strip()
                     if len(name) >= 4 and " " in name:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
 
 from convrec.common.v1 import common_pb2
@@ -11,6 +14,11 @@ from convrec.common.v1 import common_pb2
 from .errors import invalid_argument
 
 REQUIRED = ("item_id", "title")
+# People fields every catalog may use, in the order item text names them.
+KNOWN_NAME_FIELDS = ("director", "author", "brand", "cast")
+# A name as written: capitalised words with a lower-case letter somewhere ("Frank Capra",
+# "Sony", "Merian C. Cooper"), not a code ("CNY") and not a sentence.
+_NAME = re.compile(r"^[A-Z][\w.'-]*(?: [A-Z0-9][\w.'-]*){0,3}$")
 
 
 def item_from_record(record: dict) -> common_pb2.Item:
@@ -50,14 +58,44 @@ def read_jsonl(path: Path) -> Iterator[dict]:
                     raise ValueError(f"{path}:{number}: invalid JSON: {exc}") from None
 
 
-def item_text(item: common_pb2.Item) -> str:
-    """The text a dense or lexical index sees for an item."""
+def name_fields(items: Iterable[common_pb2.Item]) -> tuple[str, ...]:
+    """Attributes whose values are names people ask for: the known people fields, then any
+    other attribute (chef, publisher, label) whose values are almost all names."""
+    parts: dict[str, list[str]] = {}
+    for item in items:
+        for key, value in item.attributes.items():
+            parts.setdefault(key, []).extend(p.strip() for p in value.split(",") if p.strip())
+    def names(values: list[str]) -> bool:
+        shaped = [v for v in values if _NAME.match(v) and re.search(r"[a-z]", v)]
+        return len(set(shaped)) >= 3 and len(shaped) >= 0.9 * len(values)
+    extra = sorted(k for k, v in parts.items() if k not in KNOWN_NAME_FIELDS and names(v))
+    return (*KNOWN_NAME_FIELDS, *extra)
+
+
+def kinds_of(items: list[common_pb2.Item]) -> list[str]:
+    """Categories that partition the items (each has exactly one), largest first; [] if none."""
+    counts = Counter(c for item in items for c in item.categories)
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for category, _ in counts.most_common():
+        members = {i.item_id for i in items if category in i.categories}
+        if members & covered:
+            continue
+        chosen.append(category)
+        covered |= members
+        if len(covered) == len(items):
+            return chosen
+    return []
+
+
+def item_text(item: common_pb2.Item, fields: Iterable[str] = KNOWN_NAME_FIELDS) -> str:
+    """The text a dense or lexical index sees for an item; `fields`: its catalog's name fields."""
     attrs = item.attributes
     parts = [item.title]
     if attrs.get("title_zh"):
         parts.append(attrs["title_zh"])
     parts.append(", ".join(item.categories))
-    for key in ("director", "author", "brand", "cast"):
+    for key in fields:
         if attrs.get(key):
             parts.append(f"{key}: {attrs[key]}")
     parts.append(item.description)
@@ -81,6 +119,17 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @cached_property
+    def name_fields(self) -> tuple[str, ...]:
+        return name_fields(self.items)
+
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(kinds_of(self.items))
+
+    def text(self, item: common_pb2.Item) -> str:
+        return item_text(item, self.name_fields)
 
     def get(self, item_id: str) -> common_pb2.Item | None:
         position = self.index.get(item_id)

@@ -11,8 +11,7 @@ import numpy as np
 
 from convrec.common.v1 import common_pb2
 from convrec_kit import artifacts
-from convrec_kit.catalog import Catalog, item_text
-from convrec_kit.vocabulary import PEOPLE_FIELDS
+from convrec_kit.catalog import Catalog
 from convrec_kit.vocabulary import Component as K
 
 from .bm25 import BM25Index
@@ -20,7 +19,6 @@ from .filters import FilterIndex
 from .multilingual_index import load_e5_embeddings
 
 faiss.cvar.distance_compute_blas_threshold = 16
-KINDS = {"movie", "book", "product"}
 # Which encoder's space a dense score comes from, as shown in its evidence.
 DENSE_MODELS = {"minilm": "all-MiniLM-L6-v2", "e5": "multilingual-e5-small"}
 
@@ -52,7 +50,7 @@ class RetrievalEngine:
         self.prior = np.load(artifacts.require(catalog_dir / artifacts.POPULARITY_FILE, "popularity"))
         if not (len(self.catalog) == self.embeddings.shape[0] == self.index.ntotal == len(self.prior)):
             raise ValueError(f"{catalog_dir}: artifacts disagree on the number of items; rebuild them")
-        self.lexical = BM25Index([item_text(item) for item in self.catalog.items])
+        self.lexical = BM25Index([self.catalog.text(item) for item in self.catalog.items])
         self.filters = FilterIndex(self.catalog)
         self.weights = weights or artifacts.tuned_weights(catalog_dir, "retrieval", FusionWeights())
         self.co_occurrence = CoOccurrence.load(catalog_dir / artifacts.CO_OCCURRENCE_FILE, len(self.catalog))
@@ -61,15 +59,16 @@ class RetrievalEngine:
         if self.embeddings_e5 is not None:
             self.index_e5 = faiss.IndexFlatIP(self.embeddings_e5.shape[1])
             self.index_e5.add(self.embeddings_e5)
-        genres = sorted({c for item in self.catalog.items for c in item.categories} - KINDS)
+        kinds = self.catalog.kinds
+        genres = sorted({c for item in self.catalog.items for c in item.categories} - kinds)
         column = {g: i for i, g in enumerate(genres)}
         self._genres = np.zeros((len(self.catalog), max(1, len(genres))), dtype=np.float32)
         self._people_of: list[set[str]] = []
         self._people_index: dict[str, list[int]] = {}
         for pos, item in enumerate(self.catalog.items):
-            for c in set(item.categories) - KINDS:
+            for c in set(item.categories) - kinds:
                 self._genres[pos, column[c]] = 1.0
-            people = _people(item)
+            people = _people(item, self.catalog.name_fields)
             self._people_of.append(people)
             for person in people:
                 self._people_index.setdefault(person, []).append(pos)
@@ -239,8 +238,8 @@ def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> set[int]:
     return {int(p) for p in best if masked[p] > 0}
 
 
-def _people(item: common_pb2.Item) -> set[str]:
+def _people(item: common_pb2.Item, fields: tuple[str, ...]) -> set[str]:
     names = set()
-    for key in PEOPLE_FIELDS:
+    for key in fields:
         names.update(n.strip() for n in item.attributes.get(key, "").split(",") if n.strip())
     return names

@@ -7,7 +7,6 @@ import numpy as np
 from convrec.common.v1 import common_pb2
 from convrec_kit.catalog import Catalog
 from convrec_kit.text import fold
-from convrec_kit.vocabulary import PEOPLE_FIELDS
 
 
 class FilterIndex:
@@ -17,7 +16,7 @@ class FilterIndex:
         self._categories: dict[str, np.ndarray] = {}
         self._numeric: dict[str, np.ndarray] = {}
         self._people = [
-            fold(" | ".join(item.attributes.get(f, "") for f in PEOPLE_FIELDS)) for item in catalog.items
+            fold(" | ".join(item.attributes.get(f, "") for f in catalog.name_fields)) for item in catalog.items
         ]
         for pos, item in enumerate(catalog.items):
             for category in item.categories:

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from convrec_kit import artifacts
-from convrec_kit.catalog import Catalog, item_text, item_to_record, read_jsonl
+from convrec_kit.catalog import Catalog, item_to_record, read_jsonl
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
 
 FORMAT_VERSION = 1
@@ -132,7 +132,7 @@ def build_catalog(
         embeddings = np.load(embeddings_path)  # same items: only the priors change
     else:
         encoder = encoder or MiniLMEncoder()
-        texts = [item_text(item) for item in catalog.items]
+        texts = [catalog.text(item) for item in catalog.items]
         chunks = []
         for start in tqdm(range(0, len(texts), batch), desc=f"embedding {out_dir.name} items", unit="batch"):
             chunks.append(encoder.encode(texts[start : start + batch]))

@@ -11,7 +11,6 @@ import numpy as np
 from tqdm import tqdm
 
 from convrec_kit import artifacts
-from convrec_kit.catalog import item_text
 from convrec_kit.models.e5 import E5Encoder
 
 E5_EMBEDDINGS_FILE = artifacts.E5_EMBEDDINGS_FILE
@@ -42,7 +41,7 @@ def build_e5_embeddings(catalog_dir: Path, e5_dir: Path, batch: int = 32) -> dic
     started = time.time()
     catalog = artifacts.load_catalog(catalog_dir)
     encoder = E5Encoder(e5_dir)
-    texts = [item_text(item) for item in catalog.items]
+    texts = [catalog.text(item) for item in catalog.items]
     chunks = [
         encoder.encode(texts[i : i + batch], "passage")
         for i in tqdm(range(0, len(texts), batch), desc=f"multilingual embedding {catalog_dir.name}", unit="batch")

@@ -8,10 +8,12 @@ import pytest
 from transformers import AutoTokenizer
 
 from convrec_intent import corpus
+from convrec_kit.catalog import Catalog, kinds_of
 from convrec_kit.models.understanding import markup
 from convrec_kit.models.understanding.encoding import IGNORE, decode_spans, encode, tag_targets
 from convrec_kit.models.understanding.labels import TAG_INDEX, Slot
-from convrec_kit.models.understanding.terms import CatalogTerms, kinds_of
+from convrec_kit.models.understanding.terms import CatalogTerms
+from convrec_kit.settings import REPO_ROOT
 
 
 def test_markup_round_trip():
@@ -70,8 +72,14 @@ def test_the_corpus_holds_out_whole_templates_and_hand_written_rows(catalog):
     assert languages == {"en", "zh", "mixed"}
 
 
-def test_kinds_are_the_categories_that_partition_the_catalog(catalog):
-    assert set(kinds_of(catalog)) == {"movie", "book", "product"}
+def test_kinds_and_name_fields_come_from_the_catalog(catalog):
+    assert set(kinds_of(catalog.items)) == {"movie", "book", "product"} == catalog.kinds
+    assert catalog.name_fields == ("director", "author", "brand", "cast")  # not title_zh, not currency codes
+    restaurants = Catalog.load(REPO_ROOT / "tests" / "data" / "restaurants.jsonl")
+    assert restaurants.kinds == {"restaurant"}
+    assert {"chef", "neighborhood"} <= set(restaurants.name_fields)
+    item = restaurants.items[0]
+    assert item.attributes["chef"] in restaurants.text(item)
 
 
 def test_terms_link_exact_names_without_the_encoder_and_others_by_similarity():

@@ -11,13 +11,12 @@ of, such as movie / book / product) are found here too."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ...catalog import Catalog
+from ...catalog import Catalog, kinds_of
 
 TERMS_FILE = "terms.json"
 TERM_VECTORS_FILE = "term_vectors.npy"
@@ -30,22 +29,6 @@ FORMAT_VERSION = 2
 
 def _normal(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").split())
-
-
-def kinds_of(catalog: Catalog) -> list[str]:
-    """Categories that partition the catalog (each item has exactly one), largest first; [] if none."""
-    counts = Counter(c for item in catalog.items for c in item.categories)
-    chosen: list[str] = []
-    covered: set[str] = set()
-    for category, _ in counts.most_common():
-        members = {i.item_id for i in catalog.items if category in i.categories}
-        if members & covered:
-            continue
-        chosen.append(category)
-        covered |= members
-        if len(covered) == len(catalog.items):
-            return chosen
-    return []
 
 
 @dataclass
@@ -73,7 +56,7 @@ class CatalogTerms:
         norms = np.linalg.norm(centroids, axis=1, keepdims=True)
         centroids = np.where(norms > 1e-3, centroids / np.maximum(norms, 1e-9), 0.0)  # a kind on every item: 0
         vectors = encode(names) if names else np.zeros_like(centroids)
-        return cls(names, vectors.astype(np.float32), centroids.astype(np.float32), kinds_of(catalog))
+        return cls(names, vectors.astype(np.float32), centroids.astype(np.float32), kinds_of(catalog.items))
 
     def save(self, catalog_dir: Path, source_sha256: str = "") -> None:
         np.save(catalog_dir / TERM_VECTORS_FILE, np.concatenate([self.name_vectors, self.centroids]))
