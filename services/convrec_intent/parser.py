@@ -65,7 +65,7 @@ class Parser:
             else max(confidence, self._min_confidence),
             alternatives=intent_scores(probs),
             constraints=constraints,
-            mentions=[_mention(m) for m in mentions],
+            mentions=[mention_message(m) for m in mentions],
             rewritten_query=" ".join(dict.fromkeys(query_words)),
             language=language,
             flags=turn_flags,
@@ -126,7 +126,7 @@ def _constraints(ext: Extraction, people) -> common_pb2.Constraints:
     )
 
 
-def _mention(m) -> intent_pb2.ItemMention:
+def mention_message(m) -> intent_pb2.ItemMention:
     return intent_pb2.ItemMention(
         item_id=m.item_id,
         title=m.title,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
+
 from convrec.common.v1 import common_pb2
 from convrec.intent.v1 import intent_pb2
 from convrec_kit import ranges
@@ -19,7 +21,7 @@ from convrec_kit.vocabulary import Mood
 from . import flags
 from .constraints import Extraction, extract
 from .mentions import PeopleLinker, TitleLinker
-from .parser import _mention, intent_scores, language_of, turn_fields
+from .parser import intent_scores, language_of, mention_message, turn_fields
 
 RANGE_SLOTS = {
     Slot.YEAR: ("year",),
@@ -27,8 +29,9 @@ RANGE_SLOTS = {
     Slot.RUNTIME: ("runtime",),
     Slot.RATING: ("rating",),
 }
-# Spans without a number: what they mean on the catalog's scale.
-NO_NUMBER = {Slot.RATING: lambda now: ("rating", 7.5, None), Slot.YEAR: lambda now: ("year", now - 5, None)}
+# "Highly rated" without a number: the catalog's best quarter; "recent": the last five years.
+TOP_RATED_QUANTILE = 0.75
+RECENT_YEARS = 5
 
 
 class SpanParser:
@@ -39,6 +42,8 @@ class SpanParser:
         self._terms = terms
         self._encode = encode
         self._numeric = {k for item in catalog.items for k in item.numeric}
+        ratings = [item.numeric["rating"] for item in catalog.items if "rating" in item.numeric]
+        self._top_rating = float(np.quantile(ratings, TOP_RATED_QUANTILE)) if ratings else None
         self._moods = [m.value for m in Mood]
         self._mood_vectors = encode(self._moods)
 
@@ -58,7 +63,7 @@ class SpanParser:
             confidence=float(understood.probs[order[0]]),
             alternatives=intent_scores(understood.probs),
             constraints=constraints,
-            mentions=[_mention(m) for m in mentions],
+            mentions=[mention_message(m) for m in mentions],
             rewritten_query=" ".join(dict.fromkeys(query)),
             language=language,
             flags=turn_flags,
@@ -126,12 +131,18 @@ class SpanParser:
             for text in by_slot.get(slot, []):
                 found = extract(_with_unit(slot, text), language, now).ranges
                 hits = {k: v for k, v in found.items() if k in fields}
-                if not hits and slot in NO_NUMBER and not re.search(r"\d", text):
-                    name, low, high = NO_NUMBER[slot](now)
-                    hits = {name: [low, high]}
+                if not hits and not re.search(r"\d", text):
+                    hits = self._without_number(slot, now)
                 for name, (low, high) in hits.items():
                     out.set_range(self._field(name), low, high)
         return out.ranges
+
+    def _without_number(self, slot: Slot, now: int) -> dict[str, list[float | None]]:
+        if slot is Slot.RATING and self._top_rating is not None:
+            return {"rating": [self._top_rating, None]}
+        if slot is Slot.YEAR:
+            return {"year": [now - RECENT_YEARS, None]}
+        return {}
 
     def _field(self, name: str) -> str:
         """A price in dollars goes to `price_usd` only where the catalog has that field."""
