@@ -49,8 +49,8 @@ def embedded(catalog_dir):
     return UnderstandingModel(root / artifacts.UNDERSTANDING_DIR, root / E5_DIR)
 
 
-def assert_same(a, b):
-    np.testing.assert_allclose(a.probs, b.probs, atol=2e-3)
+def assert_same(a, b, atol: float = 1e-4):
+    np.testing.assert_allclose(a.probs, b.probs, atol=atol)
     assert int(a.probs.argmax()) == int(b.probs.argmax())
     assert [(s.start, s.end, s.slot) for s, _ in a.spans] == [(s.start, s.end, s.slot) for s, _ in b.spans]
 
@@ -60,12 +60,13 @@ async def test_parity_with_the_embedded_model_alone_and_batched(triton, embedded
     client = TritonUnderstanding(triton.url, 30.0)
     await client.load()
     assert await client.ready()
-    expected = embedded.predict([t for t, _ in PAIRS], [c for _, c in PAIRS])
+    expected = [embedded.predict([t], [c])[0] for t, c in PAIRS]
     for pair, want in zip(PAIRS, expected, strict=True):
         assert_same((await client.predict([pair]))[0], want)
+    # Concurrent requests are padded into one batch: in bf16 that moves probabilities a little.
     concurrent = await asyncio.gather(*(client.predict([p]) for p in PAIRS * 3))
     for got, want in zip(concurrent, expected * 3, strict=True):
-        assert_same(got[0], want)
+        assert_same(got[0], want, atol=1e-2)
     await client.close()
 
 
