@@ -1,5 +1,6 @@
 """The understanding corpus: templates filled from the catalog and slot pools, with noise and
-code-switching; the project's intent-only utterances; the hand-written set. Each row is
+code-switching; the project's intent-only utterances; the hand-written set and the
+hand-checked training rows (never held out). Each row is
 {"text": markup, "intent", "lang", "context", "source", "split"} (markup: models/understanding).
 
 Held out: every row of 15% of the templates (by a hash of the template, so no filled copy of
@@ -22,6 +23,8 @@ from . import lexicon, templates
 
 DATA = Path(__file__).with_name("data")
 HANDWRITTEN = DATA / "understanding_handwritten.jsonl"
+# Hand-checked rows written for training only, apart from the evaluation set above.
+HAND_TRAIN = DATA / "understanding_train.jsonl"
 INTENT_ONLY = DATA / "utterances.jsonl"
 SEED = 17
 FILLS = {"RECOMMEND": 24, "REFINE": 22}  # per template; other intents get DEFAULT_FILLS
@@ -29,7 +32,7 @@ DEFAULT_FILLS = 18
 PLAIN_FILLS = 3  # a template without slots varies only by its noise and wrapping
 HELD_OUT_TEMPLATES, HELD_OUT_HAND, HELD_OUT_INTENT_ONLY = 0.15, 0.65, 0.2
 # Real wording weighs more than filled templates: each training copy of such a row counts once.
-COPIES = {"hand": 3, "intent-only": 2}
+COPIES = {"hand": 3, "hand-train": 3, "intent-only": 2}
 PEOPLE_FIELDS = ("director", "cast", "author", "brand")
 
 # Other domains than the demo's (and none of the restaurant catalog's cuisines, which the
@@ -456,6 +459,10 @@ def build_corpus(catalog: Catalog, seed: int = SEED) -> list[dict]:
                 "spans_known": False,
             }
         )
+    if HAND_TRAIN.exists():
+        rows += [
+            {**r, "context": r.get("context", ""), "source": "hand-train", "split": "train"} for r in _read(HAND_TRAIN)
+        ]
     if HANDWRITTEN.exists():
         for row in _read(HANDWRITTEN):
             split = "test" if _held_out(parse(row["text"])[0], HELD_OUT_HAND) else "train"  # by the plain text
