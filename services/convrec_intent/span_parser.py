@@ -55,6 +55,8 @@ class SpanParser:
         mentions = self._titles.link(utterance)
         by_slot = self._by_slot(understood, mentions)
         constraints, query = self._constraints(by_slot, language)
+        if label == "OUT_OF_SCOPE" and (constraints.include_categories or constraints.domain):
+            label = "RECOMMEND"  # asking for the served catalog's own categories is never out of scope
         if label in ("RECOMMEND", "REFINE"):
             constraints.seed_item_ids.extend(dict.fromkeys(m.item_id for m in mentions))
         turn_flags, _ = flags.scan(utterance)

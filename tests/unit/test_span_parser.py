@@ -79,3 +79,11 @@ def test_a_catalogs_own_scale_and_fields():
     assert ratings[0] < low <= ratings[-1] and high is None  # its best quarter, not a 10-point scale
     assert bounds(parsed)["price"] == (None, 30)  # no price_usd field in this catalog
     assert list(parsed.constraints.include_categories) == ["sichuan"] and not parsed.constraints.domain
+
+
+def test_asking_for_the_catalogs_own_categories_is_in_scope():
+    restaurants = Catalog.load(REPO_ROOT / "tests" / "data" / "restaurants.jsonl")
+    text, u = understood("book me a [seafood](category) place", intent="OUT_OF_SCOPE")
+    assert parser_for(restaurants).parse(text, u).intent == intent_pb2.INTENT_TYPE_RECOMMEND
+    text, u = understood("book me a flight to paris", intent="OUT_OF_SCOPE")
+    assert parser_for(restaurants).parse(text, u).intent == intent_pb2.INTENT_TYPE_OUT_OF_SCOPE
