@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,20 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # as in tests/conftest.py
 def needs_shared(path: Path, what: str):
     """Skips a test module when a file of ../shared/data is absent."""
     return pytest.mark.skipif(not path.exists(), reason=f"shared {what} not at {path.parent}")
+
+
+@contextmanager
+def running_triton(workdir: Path, artifacts_dir: Path, catalog: str | None = None):
+    """A real tritonserver on free loopback ports serving `artifacts_dir`'s models, until the block ends."""
+    from convrec_cli.triton import TritonServer
+    from convrec_kit.processes import free_port
+
+    server = TritonServer(workdir, artifacts_dir, free_port(), free_port(), free_port(), catalog=catalog).start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def say(stub, utterance: str, session_id: str = "", user_id: str = "", page_size: int = 10, **kwargs):

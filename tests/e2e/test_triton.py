@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 from convrec.dialogue.v1 import dialogue_pb2_grpc
-from convrec_cli.launcher import Cluster, free_port
+from convrec_cli.launcher import Cluster
 from convrec_cli.triton import TritonServer
 from convrec_kit import artifacts
 from convrec_kit.models.e5 import E5Encoder
@@ -22,7 +22,7 @@ from convrec_kit.models.intent import IntentModel
 from convrec_kit.models.minilm import MiniLMEncoder
 from convrec_kit.models.triton_client import TritonTextEncoder
 
-from .helpers import A, ids, say, turn
+from .helpers import A, ids, running_triton, say, turn
 
 SENTENCES = [
     "a funny movie from the 90s", "Something like Alien, but after 2000 and no horror",
@@ -34,13 +34,8 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def triton(tmp_path_factory, catalog_dir):
-    server = TritonServer(tmp_path_factory.mktemp("triton"), catalog_dir.parent,
-                          free_port(), free_port(), free_port()).start()
-    try:
-        server.wait_ready()
+    with running_triton(tmp_path_factory.mktemp("triton"), catalog_dir.parent) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,17 @@ from tritonclient.utils import InferenceServerException
 
 from convrec.common.v1 import common_pb2
 from convrec.ranking.v1 import ranking_pb2, ranking_pb2_grpc
-from convrec_cli.launcher import Cluster, free_port
-from convrec_cli.triton import INTEREST_MODEL, TritonServer
+from convrec_cli.launcher import Cluster
+from convrec_cli.triton import INTEREST_MODEL
 from convrec_kit.models.interest import wire
 from convrec_kit.models.interest.client import TritonInterest
 from convrec_kit.models.interest.features import Event, Query, encode
 from convrec_kit.models.interest.scorer import InterestModel, Request
 from convrec_ranking.interest import model_source
 from convrec_ranking.ranker import Ranker
-from unit.interest_fixtures import train_synthetic  # tests/ is on the path: e2e and unit are packages
+from unit.interest_fixtures import train_synthetic
+
+from .helpers import running_triton  # tests/ is on the path: e2e and unit are packages
 
 FT = common_pb2.FeedbackType
 
@@ -39,13 +41,8 @@ def trained(tmp_path_factory, catalog_dir, catalog):
 @pytest.fixture(scope="module")
 def triton(tmp_path_factory, trained):
     root, work, _ = trained
-    server = TritonServer(tmp_path_factory.mktemp("triton-interest"), root, free_port(), free_port(), free_port(),
-                          catalog=work.name).start()
-    try:
-        server.wait_ready()
+    with running_triton(tmp_path_factory.mktemp("triton-interest"), root, catalog=work.name) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,14 @@ import tritonclient.grpc as triton_grpc
 from tritonclient.utils import InferenceServerException
 
 from convrec.intent.v1 import intent_pb2, intent_pb2_grpc
-from convrec_cli.launcher import Cluster, free_port
-from convrec_cli.triton import UNDERSTANDING_MODEL, TritonServer
+from convrec_cli.launcher import Cluster
+from convrec_cli.triton import UNDERSTANDING_MODEL
 from convrec_kit import artifacts
 from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.models.understanding.client import TritonUnderstanding
 from convrec_kit.models.understanding.model import UnderstandingModel
+
+from .helpers import running_triton
 
 PAIRS = [
     ("a science fiction movie from the 90s, no horror", ""),
@@ -34,13 +36,8 @@ def triton(tmp_path_factory, catalog_dir):
     root = catalog_dir.parent
     if not (root / artifacts.UNDERSTANDING_DIR / "manifest.json").exists():
         pytest.fail("the understanding model is missing: run `make test` (it runs `convrec build` first)")
-    server = TritonServer(tmp_path_factory.mktemp("triton-understanding"), root, free_port(), free_port(),
-                          free_port()).start()
-    try:
-        server.wait_ready()
+    with running_triton(tmp_path_factory.mktemp("triton-understanding"), root) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
