@@ -74,6 +74,7 @@ def build(
 def _understanding(artifacts_dir: Path, force: bool, device: str) -> None:
     """The joint understanding model, trained on templates filled from the demo catalog (its
     titles and people; any served catalog's categories are linked at run time), when stale."""
+    from convrec_intent.corpus import build_corpus
     from convrec_intent.understanding import fingerprint, report, train_understanding
     from convrec_kit.catalog import Catalog
     from convrec_kit.models.understanding.network import Config
@@ -83,7 +84,7 @@ def _understanding(artifacts_dir: Path, force: bool, device: str) -> None:
     catalog = Catalog.load(DEMO_CATALOG)
     manifest_path = directory / "manifest.json"
     current = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    if not force and current.get("fingerprint") == fingerprint(catalog, Config(), TrainConfig()):
+    if not force and current.get("fingerprint") == fingerprint(build_corpus(catalog), Config(), TrainConfig()):
         print(f"understanding model up to date ({directory})")
         return
     print("training the understanding model (multilingual-e5-small, intent + slots) ...", flush=True)

@@ -10,21 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from convrec_intent import corpus
-from convrec_intent.understanding import LANGUAGES, held_out
+from convrec_intent.understanding import LANGUAGES, held_out, held_out_parts
 from convrec_kit import artifacts
 from convrec_kit.models.understanding import metrics
 from convrec_kit.models.understanding.markup import parse
 
 
-def rules_tally(artifacts_dir: Path, catalog, rows: list[dict]) -> metrics.Tally:
-    """Intents as the intent service decides them today: the head's label, corrected by the parser."""
+def rules_tally(head, parser, rows: list[dict]) -> metrics.Tally:
+    """Intents as the intent service decides them with the rules: the head's label, corrected by the parser."""
     from convrec.intent.v1 import intent_pb2
-    from convrec_intent.parser import Parser
-    from convrec_intent.settings import IntentSettings
-    from convrec_kit.models.intent import IntentModel
 
-    head = IntentModel(artifacts_dir / artifacts.INTENT_DIR)
-    parser = Parser(catalog, IntentSettings().intent_min_confidence)
     tally = metrics.Tally()
     texts = [parse(r["text"])[0] for r in rows]
     probs = np.concatenate([head.predict(texts[i : i + 64]) for i in range(0, len(texts), 64)]) if texts else []
@@ -41,10 +36,16 @@ def compare(artifacts_dir: Path, catalog_name: str) -> str:
     catalog = artifacts.load_catalog(artifacts_dir / catalog_name)
     rows = corpus.build_corpus(catalog)
     model_figures = held_out(artifacts_dir / artifacts.UNDERSTANDING_DIR, artifacts_dir / E5_DIR, rows)
+    from convrec_intent.parser import Parser
+    from convrec_intent.settings import IntentSettings
+    from convrec_kit.models.intent import IntentModel
+
+    head = IntentModel(artifacts_dir / artifacts.INTENT_DIR)
+    parser = Parser(catalog, IntentSettings().intent_min_confidence)
     tables = []
+    parts = held_out_parts(rows)
     for name, figures in model_figures.items():
-        part = [r for r in rows if r["split"] == "test" and _part(r) == name]
-        rules = rules_tally(artifacts_dir, catalog, part).to_json(LANGUAGES)
+        rules = rules_tally(head, parser, parts[name]).to_json(LANGUAGES)
         tables.append(
             metrics.format_table(
                 f"held-out {name} ({figures['counts']['all']} rows)",
@@ -53,11 +54,6 @@ def compare(artifacts_dir: Path, catalog_name: str) -> str:
             )
         )
     return "\n\n".join(tables)
-
-
-def _part(row: dict) -> str:
-    source = row["source"]
-    return "hand-written" if source == "hand" else "templates" if source.startswith("template") else source
 
 
 def other_domain(artifacts_dir: Path, catalog_name: str, requests_path: Path) -> dict[str, dict]:

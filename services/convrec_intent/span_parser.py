@@ -73,23 +73,25 @@ class SpanParser:
         )
 
     def _by_slot(self, understood: Understood, mentions) -> dict[Slot, list[str]]:
-        """Span texts per slot; a title or person span that names nothing in the catalog is
-        taken as what the user wants more generally ("mala hotpot"), a category candidate."""
+        """Span texts per slot (for people, the catalog's names they link to); a title or person
+        span that names nothing in the catalog is taken as what the user wants more generally
+        ("mala hotpot"), a category candidate."""
         by_slot: dict[Slot, list[str]] = {}
         for span, _ in understood.spans:
-            slot = span.slot
+            slot, values = span.slot, [span.text]
             if slot is Slot.TITLE and not any(m.start < span.end and span.start < m.end for m in mentions):
                 slot = Slot.CATEGORY
-            elif slot is Slot.PERSON and not self._people.link(span.text):
-                slot = Slot.CATEGORY
-            by_slot.setdefault(slot, []).append(span.text)
+            elif slot is Slot.PERSON:
+                names = [name for name, _, _ in self._people.link(span.text)]
+                slot, values = (Slot.PERSON, names) if names else (Slot.CATEGORY, values)
+            by_slot.setdefault(slot, []).extend(values)
         return by_slot
 
     def _constraints(self, by_slot: dict[Slot, list[str]], language: str) -> tuple[common_pb2.Constraints, list[str]]:
         include, keywords, domain = self._categories(by_slot.get(Slot.CATEGORY, []))
         exclude, _, _ = self._categories(by_slot.get(Slot.EXCLUDE, []))
         include = [c for c in include if c not in exclude]
-        people = sorted({name for text in by_slot.get(Slot.PERSON, []) for name, _, _ in self._people.link(text)})
+        people = sorted(set(by_slot.get(Slot.PERSON, [])))
         keywords += by_slot.get(Slot.KEYWORD, [])
         mood = self._mood(by_slot.get(Slot.MOOD, []))
         bounds = self._ranges(by_slot, language)

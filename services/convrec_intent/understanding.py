@@ -24,23 +24,27 @@ def data_sha(rows: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def fingerprint(catalog: Catalog, config: Config, train: TrainConfig) -> str:
-    """What the model is a function of: its corpus, the code that writes it, the settings."""
-    rows = corpus.build_corpus(catalog)
+def fingerprint(rows: list[dict], config: Config, train: TrainConfig) -> str:
+    """What the model is a function of: its corpus `rows`, the code that writes it, the settings."""
     code = b"".join(Path(m.__file__).read_bytes() for m in (corpus, templates, encoding, labels, network, trainer))
     digest = hashlib.sha256(data_sha(rows).encode() + code)
     digest.update(json.dumps([config.to_json(), train.to_json()], sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def held_out(net_dir: Path, e5_dir: Path, rows: list[dict], device: str = "cpu") -> dict:
-    """Held-out figures of the saved model: the hand-written rows and the held-out templates apart."""
-    trained = model.UnderstandingModel(net_dir, e5_dir, device=device)
+def held_out_parts(rows: list[dict]) -> dict[str, list[dict]]:
+    """The held-out rows by where they come from: hand-written, templates, intent-only."""
     test = [r for r in rows if r["split"] == "test"]
-    return {name: metrics.tally_model(trained, part).to_json(LANGUAGES)
-            for name, part in (("hand-written", [r for r in test if r["source"] == "hand"]),
-                               ("templates", [r for r in test if r["source"].startswith("template")]),
-                               ("intent-only", [r for r in test if r["source"] == "intent-only"])) if part}
+    parts = {"hand-written": [r for r in test if r["source"] == "hand"],
+             "templates": [r for r in test if r["source"].startswith("template")],
+             "intent-only": [r for r in test if r["source"] == "intent-only"]}
+    return {name: part for name, part in parts.items() if part}
+
+
+def held_out(net_dir: Path, e5_dir: Path, rows: list[dict], device: str = "cpu") -> dict:
+    """Held-out figures of the saved model, per part."""
+    trained = model.UnderstandingModel(net_dir, e5_dir, device=device)
+    return {name: metrics.tally_model(trained, part).to_json(LANGUAGES) for name, part in held_out_parts(rows).items()}
 
 
 def train_understanding(out_dir: Path, e5_dir: Path, catalog: Catalog, config: Config | None = None,
@@ -51,11 +55,12 @@ def train_understanding(out_dir: Path, e5_dir: Path, catalog: Catalog, config: C
     training = corpus.training_rows(rows)
     net = fit(training, e5_dir, config, train, device, progress)
     manifest = {"config": config.to_json(), "train": train.to_json(), "data_sha256": data_sha(rows),
-                "fingerprint": fingerprint(catalog, config, train), "train_rows": len(training),
-                "test_rows": len(rows) - len(training), "train_seconds": round(time.perf_counter() - started, 1)}
+                "fingerprint": fingerprint(rows, config, train), "train_rows": len(training),
+                "test_rows": sum(r["split"] == "test" for r in rows),
+                "train_seconds": round(time.perf_counter() - started, 1)}
     model.save(out_dir, net, manifest)
     manifest["held_out"] = held_out(out_dir, e5_dir, rows, device)
-    model.save(out_dir, net, manifest)
+    model.update_manifest(out_dir, {"held_out": manifest["held_out"]})
     return manifest
 
 

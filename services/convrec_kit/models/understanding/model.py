@@ -41,6 +41,15 @@ def save(directory: Path, net: JointModel, manifest: dict) -> None:
     os.replace(tmp, directory)
 
 
+def update_manifest(directory: Path, extra: dict) -> None:
+    """Adds fields to a saved model's manifest (written atomically), the weights untouched."""
+    path = directory / MANIFEST_FILE
+    manifest = {**json.loads(path.read_text()), **extra}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
 def read_manifest(directory: Path) -> dict:
     path = directory / MANIFEST_FILE
     if not path.exists():
