@@ -1,6 +1,7 @@
 """`convrec train interest`: trains a built catalog's interest model from an interactions
 JSONL or from the feedback stored by the gateway (its configured store: SQLite or Redis).
-`convrec train understanding`: the joint intent + slot model from the project's corpus."""
+`convrec train understanding`: the joint intent + slot model from the project's corpus.
+`convrec train dialogue`: the dialogue model from ReDial-format dialogues (train_dialogue.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+
+from .train_dialogue import add_parser as add_dialogue_parser
+from .train_dialogue import run as run_dialogue
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,11 +44,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     understanding.add_argument("--layers", type=int, help="encoder layers kept (of 12)")
     understanding.add_argument("--seed", type=int)
     understanding.add_argument("--corpus", type=Path, help="also write the labelled corpus (with its split) here")
+    add_dialogue_parser(kinds)
 
 
 def run(args: argparse.Namespace) -> None:
     if args.model == "understanding":
         run_understanding(args)
+        return
+    if args.model == "dialogue":
+        run_dialogue(args)
         return
     from convrec_kit.models.interest import data
     from convrec_kit.models.interest.network import Config

@@ -402,3 +402,22 @@ def _report_from(old: dict) -> Report:
         for reason, n in reasons.items():
             report.skip(what, reason, n)
     return report
+
+
+def text_cases(dialogues: Iterable[Dialogue]):
+    """Every evaluation case as the dialogue model's training input: the earlier turns as
+    text, the movies mentioned in them and the movies the recommender named."""
+    from convrec_kit.models.dialogue.inputs import ASSISTANT, USER
+    from convrec_kit.models.dialogue.pipeline import TextCase
+
+    out = []
+    for dialogue in dialogues:
+        for case in eval_cases(dialogue):
+            mentioned = dict.fromkeys(m for t in case.context for m in t.movie_ids)
+            out.append(TextCase(
+                dialogue.dialogue_id,
+                tuple((USER if t.role == "user" else ASSISTANT, t.text) for t in case.context),
+                tuple(item_id(m) for m in mentioned),
+                tuple(item_id(m) for m in case.targets),
+            ))
+    return out

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--dev", action="store_true", help="for tuning: split the training part again and leave the test part unseen"
     )
     redial.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned ReDial weights)")
+    redial.add_argument("--no-dialogue-model", action="store_true",
+                        help="replay the hand-set blend only (no dialogue model trained or served)")
     retrieval = kinds.add_parser(
         "retrieval", help="dense retrieval quality of MiniLM vs multilingual-e5-small on labeled queries"
     )
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> None:
                 workers=args.workers,
                 dev=args.dev,
                 weights=args.weights or redial.WEIGHTS,
+                dialogue_model=not args.no_dialogue_model,
             )
             print(redial.format_report(report))
         else:

@@ -29,7 +29,8 @@ from convrec_data.common import DataError, Report, require_file, write_if_change
 from . import metrics
 
 CATALOG_NAME = "redial-eval"
-CONVREC = "convrec (gateway, stateless gRPC)"
+CONVREC = "convrec: hand-set blend (gateway, stateless gRPC)"
+LEARNED = "convrec: blend + dialogue model"
 # Blend weights for the ReDial catalog, chosen on a split of the training part (--dev).
 WEIGHTS = Path(__file__).with_name("data") / "redial_weights.json"
 PAGE_SIZE = 50
@@ -196,9 +197,10 @@ def evaluate(
     page_size: int = PAGE_SIZE,
     dev: bool = False,
     weights: Path | None = WEIGHTS,
+    dialogue_model: bool = True,
+    progress: bool = True,
 ) -> dict:
     from convrec_build.pipeline import build
-    from convrec_kit.cluster import Cluster
     from convrec_kit.settings import CommonSettings, load_settings
 
     artifacts_dir = artifacts_dir or load_settings(CommonSettings).artifacts_dir
@@ -232,21 +234,15 @@ def evaluate(
         name: [b.rank(c, page_size) for c in turns] for name, b in baselines.items()
     }
 
-    cluster = Cluster(
-        work / "cluster",
-        extra_env={
-            "CONVREC_ARTIFACTS_DIR": str(artifacts_dir),
-            "CONVREC_CATALOG": catalog_name,
-            "CONVREC_TURN_BUDGET_SECONDS": "60",
-            "CONVREC_STATE_PATH": str(work / "cluster" / "state.sqlite3"),
-        },
-    )
-    try:
-        cluster.start()
-        replayed = replay(cluster.address(), turns, workers, page_size)
-    finally:
-        cluster.stop()
-    results[CONVREC] = replayed.rankings
+    systems = {CONVREC: False}
+    if dialogue_model:
+        train_dialogue_model(artifacts_dir, artifacts_dir / catalog_name, split.train, dialogues_path, progress)
+        systems[LEARNED] = True
+    replays = {}
+    for name, with_dialogue in systems.items():
+        replays[name] = _replay_cluster(work, artifacts_dir, catalog_name, with_dialogue, turns, workers, page_size)
+        results[name] = replays[name].rankings
+    replayed = replays[LEARNED if dialogue_model else CONVREC]
 
     report = {
         "dialogues": {"train": len(split.train), "test": len(split.test), "evaluated": len(test)},
@@ -256,7 +252,7 @@ def evaluate(
         "cases": len(turns),
         "targets": sum(len(c.targets) for c in turns),
         "new_targets": sum(not b for c in turns for b in c.mentioned_before),
-        "turns_per_second": len(turns) / replayed.seconds if replayed.seconds else 0.0,
+        "turns_per_second": {n: len(turns) / r.seconds if r.seconds else 0.0 for n, r in replays.items()},
         "convrec_turns_with_items": sum(1 for r in replayed.rankings if r),
         "convrec_actions": dict(replayed.actions),
         "convrec_errors": dict(replayed.errors),
@@ -274,14 +270,48 @@ def evaluate(
         ranks[name] = all_ranks
         report["methods"][name] = {"all": metrics.summary(all_ranks), "new": metrics.summary(new_ranks)}
     dialogue_of = [case.dialogue_id for case in turns for _ in case.targets]
+    best = LEARNED if dialogue_model else CONVREC
     report["convrec_minus"] = {
         name: {
-            f"R@{k}": metrics.recall_difference(ranks[CONVREC], ranks[name], k, dialogue_of) for k in (10, 50)
+            f"R@{k}": metrics.recall_difference(ranks[best], ranks[name], k, dialogue_of) for k in (10, 50)
         }
-        for name in baselines
+        for name in [*baselines, *([CONVREC] if dialogue_model else [])]
     }
+    report["compared"] = best
     (work / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def train_dialogue_model(artifacts_dir: Path, catalog_dir: Path, train: list[rd.Dialogue], source: Path,
+                         progress: bool = True) -> dict:
+    """The catalog's dialogue model, trained on the training dialogues only."""
+    from convrec_kit.models.dialogue.pipeline import train_with_e5
+    from convrec_kit.models.e5_convert import E5_DIR
+
+    _, manifest = train_with_e5(catalog_dir, artifacts_dir / E5_DIR, rd.text_cases(train),
+                                f"{source} (training part)", progress=progress)
+    return manifest
+
+
+def _replay_cluster(work: Path, artifacts_dir: Path, catalog_name: str, with_dialogue: bool, turns, workers: int,
+                    page_size: int) -> Replay:
+    from convrec_kit.cluster import Cluster
+
+    cluster = Cluster(
+        work / "cluster",
+        extra_env={
+            "CONVREC_ARTIFACTS_DIR": str(artifacts_dir),
+            "CONVREC_CATALOG": catalog_name,
+            "CONVREC_TURN_BUDGET_SECONDS": "60",
+            "CONVREC_STATE_PATH": str(work / "cluster" / "state.sqlite3"),
+            "CONVREC_RETRIEVAL_DIALOGUE": str(with_dialogue).lower(),
+        },
+    )
+    try:
+        cluster.start()
+        return replay(cluster.address(), turns, workers, page_size)
+    finally:
+        cluster.stop()
 
 
 def format_report(report: dict) -> str:
@@ -299,7 +329,9 @@ def format_report(report: dict) -> str:
         f"({report['new_targets']:,} not mentioned earlier: the 'new' columns); candidates: all ReDial movies"
     )
     footer = (
-        f"convrec: {report['turns_per_second']:.1f} turns/s; answered {report['convrec_turns_with_items']:,} "
+        "convrec: " + ", ".join(f"{n.removeprefix('convrec: ')} {t:.1f} turns/s"
+                                for n, t in report["turns_per_second"].items())
+        + f"; answered {report['convrec_turns_with_items']:,} "
         f"of {report['cases']:,} turns with items (a turn answered otherwise counts as a miss); "
         f"actions {report['convrec_actions']}"
         + (f"; errors {report['convrec_errors']}" if report["convrec_errors"] else "")

@@ -36,8 +36,9 @@ class DialogueEngine:
     async def respond(self, session: Session, turn: TurnContext, on: Call) -> TurnResult:
         shown_items = await self._shown_items(session, turn.parse, on)
         knows_user = any(policy.liked(e) for e in turn.stored) or bool(turn.filters.ListFields())
-        reduced = reduce(session, UserTurn(turn.parse, tuple(shown_items), knows_user))
+        reduced = reduce(session, UserTurn(turn.parse, tuple(shown_items), knows_user, turn.utterance))
         outcome, state = await self._act(reduced, turn, on)
+        state = reduce(state, AssistantTurn((), outcome.reply)).state
         return TurnResult(state, outcome, reduced.intent, reduced.events)
 
     @staticmethod
@@ -45,9 +46,9 @@ class DialogueEngine:
         """The state after earlier turns of a stateless request (no items fetched)."""
         for turn, parse in zip(turns, parses):
             if turn.role == common_pb2.Turn.Role.ROLE_ASSISTANT:
-                session = reduce(session, AssistantTurn(tuple(m.item_id for m in parse.mentions))).state
+                session = reduce(session, AssistantTurn(tuple(m.item_id for m in parse.mentions), turn.text)).state
             else:
-                session = reduce(session, UserTurn(parse, knows_user=True)).state
+                session = reduce(session, UserTurn(parse, knows_user=True, text=turn.text)).state
         return session
 
     async def _act(self, reduced: Reduced, turn: TurnContext, on: Call) -> tuple[Outcome, Session]:

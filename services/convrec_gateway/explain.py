@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from convrec.common.v1 import common_pb2
-from convrec_kit.vocabulary import ITEM_EVIDENCE, PEOPLE_FIELDS
+from convrec_kit.vocabulary import ITEM_EVIDENCE, PEOPLE_FIELDS, QUOTE, item_evidence
 from convrec_kit.vocabulary import Component as K
 
 from . import messages as m
@@ -28,6 +28,7 @@ CITE = {
     K.CONTEXT: 0.01,
     K.TIMING: 0.05,
     K.CO_OCCURRENCE: 0.1,
+    K.DIALOGUE: 0.3,
 }
 # Reasons that describe the query rather than cite evidence.
 TEXT_MATCH = (K.DENSE, K.LEXICAL)
@@ -43,8 +44,10 @@ def _evidence(c: common_pb2.ScoreComponent, lang: str, title_of: TitleOf) -> str
     """A component's evidence as shown: an item's title, a rating or categories in lang."""
     if not c.evidence:
         return ""
-    if c.name in ITEM_EVIDENCE:
+    if item_evidence(c):
         return title_of(c.evidence)
+    if c.evidence.startswith(QUOTE):
+        return f"\u201c{c.evidence.removeprefix(QUOTE)}\u201d"
     if c.name == K.CATEGORY:
         return m.text(lang, "list.sep").join(m.category(lang, x) for x in c.evidence.split(", "))
     rated = _RATED.fullmatch(c.evidence)

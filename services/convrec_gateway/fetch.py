@@ -86,6 +86,7 @@ class Fetcher:
                 history_item_ids=list(dict.fromkeys(liked))[-50:],
                 language=req.language,
                 context_item_ids=[i for i in state.discussed if i not in known],
+                dialogue=[common_pb2.Turn(role=role, text=text) for role, text in state.talk],
             ),
             on.budget,
             on.request_id,

@@ -25,6 +25,7 @@ class TurnContext:
     page_size: int
     # The user's stored feedback, oldest first.
     stored: tuple[common_pb2.FeedbackEvent, ...]
+    utterance: str = ""
 
 
 def list_request(reduced: Reduced, turn: TurnContext) -> Request:

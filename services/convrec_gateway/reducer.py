@@ -19,6 +19,7 @@ from .session import MAX_SHOWN, Session
 IT = intent_pb2
 TF = intent_pb2.TurnFlag
 FT = common_pb2.FeedbackType
+ROLE = common_pb2.Turn.Role
 
 
 class Act(enum.Enum):
@@ -46,13 +47,15 @@ class UserTurn:
     # The user already has positive feedback stored, or the client sent hard filters:
     # a vague request needs no clarifying question.
     knows_user: bool = False
+    text: str = ""
 
 
 @dataclass(frozen=True)
 class AssistantTurn:
-    """An earlier assistant reply of a replayed dialogue: the items it named."""
+    """An assistant reply (replayed, or the one a turn just gave): the items it named."""
 
     item_ids: tuple[str, ...]
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def reduce(state: Session, event: Event) -> Reduced:
     if isinstance(event, UserTurn):
         return _user_turn(state, event)
     if isinstance(event, AssistantTurn):
+        state.hear(ROLE.ROLE_ASSISTANT, event.text)
         state.discuss(list(event.item_ids))
         if event.item_ids:
             state.last = list(event.item_ids)
@@ -166,6 +170,7 @@ def _user_turn(state: Session, turn: UserTurn) -> Reduced:
     parse = turn.parse
     kind = resolve_intent(state, parse)
     state.language = parse.language or state.language
+    state.hear(ROLE.ROLE_USER, turn.text)
     state.discuss([m.item_id for m in parse.mentions])
     state.turn_count += 1
     out = Reduced(state, intent=kind, ambiguous=_ambiguity(parse))

@@ -9,10 +9,11 @@ from convrec.dialogue.v1 import dialogue_pb2
 from convrec.intent.v1 import intent_pb2
 from convrec_kit import feedback as policy
 from convrec_kit.catalog import display_title
+from convrec_kit.vocabulary import item_evidence
 
 from . import details as detail_answers
 from . import replies
-from .explain import ITEM_EVIDENCE, breakdown, explain
+from .explain import breakdown, explain
 from .reducer import Act, Reduced
 
 A = dialogue_pb2
@@ -72,7 +73,7 @@ def explanation(reduced: Reduced, items: dict[str, common_pb2.Item], history, la
 
 def evidence_ids(components) -> list[str]:
     """Items named in components' evidence (shown by title)."""
-    return [c.evidence for c in components if c.name in ITEM_EVIDENCE and c.evidence]
+    return [i for i in map(item_evidence, components) if i]
 
 
 def listing(reduced: Reduced, ranked, items: dict[str, common_pb2.Item], history, lang: str) -> Outcome:

@@ -71,7 +71,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         if keeps_events:
             stored = await self._store.events_for(user_id, "" if user_id else session.session_id, 500)
         context_msg = _with_time(request.context)
-        turn = TurnContext(parse, context_msg, request.filters, page_size, tuple(stored))
+        turn = TurnContext(parse, context_msg, request.filters, page_size, tuple(stored), utterance)
         result = await self._engine.respond(session, turn, on)
         if result.events and keeps_events:
             for event in result.events:

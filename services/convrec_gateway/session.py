@@ -51,6 +51,9 @@ class Wanted:
 
 
 MAX_DISCUSSED = 50
+# The dialogue's last turns kept for the dialogue model, and the characters kept of each.
+MAX_TALK = 12
+TALK_CHARS = 500
 MAX_SHOWN = 1000
 
 
@@ -66,6 +69,8 @@ class Session:
     feedback: list[list] = field(default_factory=list)
     # Items named in the dialogue by either side, oldest first.
     discussed: list[str] = field(default_factory=list)
+    # The last turns as [role (common.Turn.Role), text], oldest first.
+    talk: list[list] = field(default_factory=list)
     last: list[str] = field(default_factory=list)
     # item_id -> [score, [[name, value, weight, evidence], ...]] of the last list.
     last_scores: dict[str, list] = field(default_factory=dict)
@@ -111,6 +116,10 @@ class Session:
         """Items named now move to the end (the most recent); the list stays bounded."""
         named = list(dict.fromkeys(item_ids))
         self.discussed = ([i for i in self.discussed if i not in named] + named)[-MAX_DISCUSSED:]
+
+    def hear(self, role: int, text: str) -> None:
+        if text.strip():
+            self.talk = [*self.talk, [role, text.strip()[:TALK_CHARS]]][-MAX_TALK:]
 
     def remember_scores(self, items: list[common_pb2.ScoredItem]) -> None:
         self.last_scores = {

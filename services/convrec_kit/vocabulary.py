@@ -16,6 +16,8 @@ class Component(StrEnum):
     HISTORY = "history"
     CO_OCCURRENCE = "co_occurrence"
     PRIOR = "prior"
+    # The dialogue model's score for the dialogue so far.
+    DIALOGUE = "dialogue"
     # Ranking's signals.
     INTEREST = "interest"
     CATEGORY = "category"
@@ -34,8 +36,9 @@ PASS_THROUGH = (
     Component.SEED,
     Component.DISCUSSED,
     Component.CO_OCCURRENCE,
+    Component.DIALOGUE,
 )
-# Components whose evidence is an item id.
+# Components whose evidence is an item id (the dialogue's: an item id or a quoted turn).
 ITEM_EVIDENCE = (
     Component.SEED,
     Component.DISCUSSED,
@@ -43,7 +46,23 @@ ITEM_EVIDENCE = (
     Component.INTEREST,
     Component.CO_OCCURRENCE,
     Component.DIVERSITY,
+    Component.DIALOGUE,
 )
+# A quoted turn as a component's evidence starts with this.
+QUOTE = "said: "
+QUOTE_CHARS = 80
+
+
+def quote(text: str) -> str:
+    text = " ".join(text.split())
+    return QUOTE + (text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…")
+
+
+def item_evidence(component) -> str:
+    """The item id a component's evidence names, or ""."""
+    if component.name not in ITEM_EVIDENCE or component.evidence.startswith(QUOTE):
+        return ""
+    return component.evidence
 
 
 class Mood(StrEnum):
@@ -85,3 +104,4 @@ MOOD_CATEGORIES: dict[str, frozenset[str]] = {
 
 # Item attributes that name a person or maker: filters, linking, similarity and explanations.
 PEOPLE_FIELDS = ("director", "cast", "author", "brand")
+

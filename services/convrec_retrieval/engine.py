@@ -14,6 +14,7 @@ from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog
 from convrec_kit.vocabulary import Component as K
 
+from . import dialogue_source
 from .bm25 import BM25Index
 from .filters import FilterIndex
 from .multilingual_index import load_e5_embeddings
@@ -36,6 +37,10 @@ class FusionWeights:
     co_occurrence: float = 0.5
     # In the co-occurrence source, an item's say halves with every this many later items.
     co_occurrence_half_life: float = 3.0
+    # The dialogue model's score (a catalog with a trained dialogue model): its value is the
+    # item's probability relative to the best item's, to the power 1 / temperature.
+    dialogue: float = 0.5
+    dialogue_temperature: float = 1.0
 
 
 class RetrievalEngine:
@@ -59,6 +64,7 @@ class RetrievalEngine:
         if self.embeddings_e5 is not None:
             self.index_e5 = faiss.IndexFlatIP(self.embeddings_e5.shape[1])
             self.index_e5.add(self.embeddings_e5)
+        self._ids = [item.item_id for item in self.catalog.items]
         kinds = self.catalog.kinds
         genres = sorted({c for item in self.catalog.items for c in item.categories} - kinds)
         column = {g: i for i, g in enumerate(genres)}
@@ -112,6 +118,7 @@ class RetrievalEngine:
         top_k: int,
         space: str = "minilm",
         context_ids: list[str] = (),
+        dialogue: dialogue_source.DialogueQuery | None = None,
     ) -> tuple[list[common_pb2.ScoredItem], int]:
         seeds = self.catalog.positions(constraints.seed_item_ids)
         history = self.catalog.positions(history_ids)
@@ -143,6 +150,12 @@ class RetrievalEngine:
             sources = list(reversed(dict.fromkeys(reversed([*history, *discussed, *seeds]))))
             related = self.co_occurrence.scores(sources, self.weights.co_occurrence_half_life)
             candidates |= _top(related[0], allowed, pool)
+        talk = None
+        if dialogue is not None and self.embeddings_e5 is not None:
+            talk = dialogue_source.score(self.embeddings_e5, dialogue)
+            best = np.max(np.where(allowed, talk.total, -np.inf))
+            talk_value = np.exp(np.minimum(0.0, talk.total - best) / self.weights.dialogue_temperature)
+            candidates |= _top(talk_value, allowed, pool)
         candidates |= _top(self.prior, allowed, pool)
         candidates = {c for c in candidates if allowed[c]}
 
@@ -177,6 +190,16 @@ class RetrievalEngine:
                         value=float(related[0][pos]),
                         weight=w.co_occurrence,
                         evidence=self.catalog.items[source].item_id if source >= 0 else "",
+                    )
+                )
+            if talk is not None:
+                components.append(
+                    common_pb2.ScoreComponent(
+                        name=K.DIALOGUE,
+                        value=float(talk_value[pos]),
+                        weight=w.dialogue,
+                        evidence=dialogue_source.evidence(self.embeddings_e5, talk, dialogue, pos, self._ids),
+                        source=dialogue.version,
                     )
                 )
             components.append(

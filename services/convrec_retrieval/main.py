@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
+
 from convrec.retrieval.v1 import retrieval_pb2_grpc
 from convrec_kit.logs import configure_logging
 from convrec_kit.models.client import multilingual_encoder, text_encoder
+from convrec_kit.models.dialogue.model import DialogueModel
 from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
@@ -14,6 +17,8 @@ from convrec_kit.settings import load_settings
 from .engine import RetrievalEngine
 from .service import RetrievalServicer
 from .settings import RetrievalSettings
+
+log = structlog.get_logger()
 
 
 async def run(settings: RetrievalSettings) -> None:
@@ -24,9 +29,16 @@ async def run(settings: RetrievalSettings) -> None:
 
     async def load(health) -> None:
         engine = await asyncio.to_thread(RetrievalEngine, settings.catalog_dir)
-        if engine.multilingual and settings.retrieval_multilingual:
+        dialogue = None
+        if engine.multilingual and settings.retrieval_dialogue:
+            dialogue = await asyncio.to_thread(DialogueModel.for_catalog, settings.catalog_dir,
+                                               threads=settings.torch_threads)
+        if engine.multilingual and (settings.retrieval_multilingual or dialogue is not None):
             encoders.append(multilingual_encoder(settings, settings.artifacts_dir / E5_DIR))
-            servicer.add_multilingual(encoders[-1])
+            servicer.add_multilingual(encoders[-1], queries=settings.retrieval_multilingual)
+        if dialogue is not None:
+            servicer.add_dialogue(dialogue)
+            log.info("dialogue_model", version=dialogue.version)
         for model in encoders:
             await model.load()
             if settings.model_backend == "embedded":

@@ -6,16 +6,22 @@ from collections import OrderedDict
 
 import numpy as np
 
+from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit.errors import invalid_argument, not_ready
 from convrec_kit.models.client import TextEncoder
+from convrec_kit.models.dialogue.inputs import ASSISTANT, USER, DialogueInput, clip_turn
+from convrec_kit.models.dialogue.model import DialogueModel
 from convrec_kit.text import has_cjk
 from convrec_kit.validation import check_constraints, check_count
 
+from .dialogue_source import DialogueQuery
 from .engine import RetrievalEngine
 
 MAX_IDS = 1000
+MAX_DIALOGUE_TURNS = 200
 QUERY_CACHE_SIZE = 4096
+ROLE = common_pb2.Turn.Role
 
 
 class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
@@ -23,28 +29,58 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         self._encoders: dict[str, TextEncoder] = {"minilm": encoder}
         self._max_query_bytes = max_query_bytes
         self.engine: RetrievalEngine | None = None
+        self._multilingual_queries = False
+        self._dialogue: DialogueModel | None = None
         # A dialogue re-sends its accumulated query every turn; its vector is kept.
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
-    def add_multilingual(self, encoder: TextEncoder) -> None:
-        """Chinese and mixed queries are then matched in multilingual-e5-small's space."""
+    def add_multilingual(self, encoder: TextEncoder, queries: bool = True) -> None:
+        """multilingual-e5-small for the dialogue model's turns and, with `queries`, Chinese
+        and mixed queries matched in its space."""
         self._encoders["e5"] = encoder
+        self._multilingual_queries = queries
+
+    def add_dialogue(self, model: DialogueModel) -> None:
+        """The dialogue model: a `dialogue` source and component (needs the e5 encoder)."""
+        self._dialogue = model
 
     def space_for(self, text: str, language: str) -> str:
         wants = language == "zh" or has_cjk(text)
-        return "e5" if wants and "e5" in self._encoders and self.engine.multilingual else "minilm"
+        return "e5" if wants and self._multilingual_queries and self.engine.multilingual else "minilm"
 
     async def _query_vector(self, space: str, query: str, timeout: float | None) -> np.ndarray:
-        key = (space, query)
-        vector = self._vectors.get(key)
-        if vector is None:
-            vector = (await self._encoders[space].encode([query], timeout))[0]
-            self._vectors[key] = vector
-            if len(self._vectors) > QUERY_CACHE_SIZE:
-                self._vectors.popitem(last=False)
-        else:
-            self._vectors.move_to_end(key)
-        return vector
+        return (await self._text_vectors(space, [query], timeout))[0]
+
+    async def _text_vectors(self, space: str, texts: list[str], timeout: float | None) -> list[np.ndarray]:
+        """One vector per text, the ones not cached encoded in one call."""
+        missing = [t for t in dict.fromkeys(texts) if (space, t) not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, await self._encoders[space].encode(missing, timeout)):
+                self._vectors[(space, text)] = vector
+        out = []
+        for text in texts:
+            self._vectors.move_to_end((space, text))
+            out.append(self._vectors[(space, text)])
+        while len(self._vectors) > QUERY_CACHE_SIZE:
+            self._vectors.popitem(last=False)
+        return out
+
+    async def _dialogue_query(self, request, engine: RetrievalEngine, timeout: float | None) -> DialogueQuery | None:
+        """The dialogue model's query for the request's turns and the items named in them."""
+        model = self._dialogue
+        if model is None or not request.dialogue:
+            return None
+        turns = [(USER if t.role == ROLE.ROLE_USER else ASSISTANT, clip_turn(t.text)) for t in request.dialogue]
+        turns = [(r, t) for r, t in turns if t][-model.net.config.max_turns :]
+        if not turns:
+            return None
+        vectors = np.stack(await self._text_vectors("e5", [t for _, t in turns], timeout))
+        named = [*request.history_item_ids, *request.context_item_ids, *request.constraints.seed_item_ids]
+        mentioned = engine.catalog.positions(list(dict.fromkeys(named)))
+        roles = tuple(r for r, _ in turns)
+        [query] = model.queries([DialogueInput(vectors, roles, tuple(mentioned))])
+        said = [i for i, r in enumerate(roles) if r == USER]
+        return DialogueQuery(query, model.bias, model.version, [turns[i][1] for i in said], vectors[said], mentioned)
 
     def _ready(self) -> RetrievalEngine:
         if self.engine is None:
@@ -62,6 +98,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         for name in ("history_item_ids", "context_item_ids"):
             if len(getattr(request, name)) > MAX_IDS:
                 raise invalid_argument(name, f"at most {MAX_IDS} ids")
+        self._check_dialogue(request.dialogue)
         query = request.query.strip()
         lexical = " ".join([query, *request.constraints.keywords]).strip()
         space = self.space_for(lexical, request.language)
@@ -77,8 +114,18 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
             top_k,
             space,
             list(request.context_item_ids),
+            await self._dialogue_query(request, engine, context.time_remaining()),
         )
         return retrieval_pb2.RetrieveResponse(candidates=candidates, total_matching=total)
+
+    def _check_dialogue(self, turns) -> None:
+        if len(turns) > MAX_DIALOGUE_TURNS:
+            raise invalid_argument("dialogue", f"at most {MAX_DIALOGUE_TURNS} turns")
+        for index, turn in enumerate(turns):
+            if turn.role not in (ROLE.ROLE_USER, ROLE.ROLE_ASSISTANT):
+                raise invalid_argument(f"dialogue[{index}].role", "use ROLE_USER or ROLE_ASSISTANT")
+            if len(turn.text.encode()) > self._max_query_bytes:
+                raise invalid_argument(f"dialogue[{index}].text", f"over {self._max_query_bytes} bytes")
 
     async def BatchGetItems(self, request, context):
         engine = self._ready()

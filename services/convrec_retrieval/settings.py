@@ -11,6 +11,8 @@ class RetrievalSettings(CommonSettings):
     max_query_bytes: int = Field(default=4096, ge=16)
     # Match Chinese and mixed queries with multilingual-e5-small when the catalog has its index.
     retrieval_multilingual: bool = True
+    # Score items by the catalog's trained dialogue model (`convrec train dialogue`) when it has one.
+    retrieval_dialogue: bool = True
 
     @property
     def port(self) -> int:

@@ -3,13 +3,26 @@ four services, stateless replay over gRPC, baselines, the table."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 
+import grpc
+import pytest
+
+from convrec.common.v1 import common_pb2
+from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
+from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_cli.main import main
 from convrec_data import redial as rd
+from convrec_eval.redial import CONVREC, LEARNED
+from convrec_kit.cluster import Cluster
+from convrec_kit.models.dialogue import artifact as dialogue_artifact
+from convrec_kit.vocabulary import QUOTE
+from convrec_kit.vocabulary import Component as K
 
-from .helpers import SHARED_DATA, needs_shared
+from .helpers import SHARED_DATA, needs_shared, turn
 
 REDIAL = SHARED_DATA / "redial"
 pytestmark = needs_shared(REDIAL / "train_sample_1000.jsonl", "ReDial data")
@@ -34,18 +47,27 @@ def small_redial(folder, dialogues: int = 20, extra_movies: int = 30):
     return folder
 
 
-def test_eval_redial_replays_test_turns_through_the_gateway(tmp_path, catalog_dir, capsys):
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory, catalog_dir):
+    """`convrec eval redial` run once on 20 dialogues: its folder, artifacts and printed table."""
+    tmp_path = tmp_path_factory.mktemp("redial-eval")
     folder = small_redial(tmp_path / "redial")
     artifacts_dir = tmp_path / "artifacts"
     artifacts_dir.mkdir()
     (artifacts_dir / "models").symlink_to(catalog_dir.parent / "models")  # the trained intent model
-    main([
-        "eval", "redial", "--dialogues", str(folder / "dialogues.jsonl"), "--split-seed", "42",
-        "--test-fraction", "0.2", "--max-test-dialogues", "2", "--artifacts-dir", str(artifacts_dir),
-        "--catalog-name", "redial-small",
-    ])
-    out = capsys.readouterr().out
-    assert "convrec (gateway, stateless gRPC)" in out and "popularity, genres asked" in out
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main([
+            "eval", "redial", "--dialogues", str(folder / "dialogues.jsonl"), "--split-seed", "42",
+            "--test-fraction", "0.2", "--max-test-dialogues", "2", "--artifacts-dir", str(artifacts_dir),
+            "--catalog-name", "redial-small",
+        ])
+    return folder, artifacts_dir, out.getvalue()
+
+
+def test_eval_redial_replays_test_turns_through_the_gateway(evaluated):
+    folder, artifacts_dir, out = evaluated
+    assert CONVREC in out and LEARNED in out and "popularity, genres asked" in out
     report = json.loads((artifacts_dir / "eval" / "redial-small" / "results.json").read_text())
 
     movies = rd.load_movies(folder / "movies.csv")
@@ -59,7 +81,8 @@ def test_eval_redial_replays_test_turns_through_the_gateway(tmp_path, catalog_di
     assert report["targets"] == sum(len(c.targets) for c in cases)
     assert report["convrec_errors"] == {}
     assert report["convrec_turns_with_items"] >= 1
-    assert set(report["convrec_minus"]) == set(report["methods"]) - {"convrec (gateway, stateless gRPC)"}
+    assert set(report["convrec_minus"]) == set(report["methods"]) - {LEARNED}
+    assert report["compared"] == LEARNED
     for difference in report["convrec_minus"].values():
         assert all(low <= d <= high for d, low, high in difference.values())
     for method in report["methods"].values():
@@ -69,3 +92,56 @@ def test_eval_redial_replays_test_turns_through_the_gateway(tmp_path, catalog_di
     counts = {json.loads(x)["item_id"] for x in (artifacts_dir / "eval" / "redial-small" / "popularity.jsonl").open()}
     train_only = {rd.item_id(m) for d in split_dialogues(dialogues, 42, 0.2).train for m in d.movie_ids()}
     assert counts == train_only
+
+
+def test_the_dialogue_model_is_trained_on_the_training_part_only(evaluated):
+    folder, artifacts_dir, _ = evaluated
+    directory = dialogue_artifact.current(artifacts_dir / "redial-small")
+    manifest = dialogue_artifact.read_manifest(directory)
+    movies = rd.load_movies(folder / "movies.csv")
+    from convrec_eval.redial import split_dialogues
+
+    train = split_dialogues(rd.load_dialogues(folder / "dialogues.jsonl", movies), 42, 0.2).train
+    assert manifest["dialogues"] == len({c.dialogue_id for c in rd.text_cases(train)})
+    assert manifest["cases"] == len(rd.text_cases(train))
+    assert manifest["items"] == len(movies) and len(manifest["curve"]) == manifest["train"]["epochs"]
+
+
+@pytest.fixture(scope="module")
+def served(evaluated):
+    """The four services on the evaluated catalog, with its dialogue model."""
+    _, artifacts_dir, _ = evaluated
+    running = Cluster(artifacts_dir / "served", extra_env={
+        "CONVREC_ARTIFACTS_DIR": str(artifacts_dir), "CONVREC_CATALOG": "redial-small",
+        "CONVREC_STATE_PATH": str(artifacts_dir / "served" / "state.sqlite3"),
+    })
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_recommendations_carry_the_dialogue_component_with_its_evidence(served):
+    with grpc.insecure_channel(served.address()) as channel:
+        stub = dialogue_pb2_grpc.DialogueServiceStub(channel)
+        reply = stub.Converse(dialogue_pb2.ConverseRequest(
+            utterance="I want a funny movie for tonight, something like a comedy",
+            history=[turn("user", "hi"), turn("assistant", "Hi! What kind of movies do you like?")],
+            page_size=20,
+        ), timeout=60)
+    parts = [c for r in reply.recommendations for c in r.components if c.name == K.DIALOGUE]
+    assert parts, "no recommendation carries the dialogue model's score"
+    assert all(0.0 < c.value <= 1.0 and c.source.startswith("dialogue-model ") for c in parts)
+    # Nothing was mentioned: the evidence is the user's turn that the item matched, quoted.
+    assert all(c.evidence.startswith(QUOTE) for c in parts)
+
+
+def test_a_bad_dialogue_turn_is_an_invalid_argument(served):
+    with grpc.insecure_channel(served.address("retrieval")) as channel:
+        stub = retrieval_pb2_grpc.RetrievalServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as err:
+            stub.Retrieve(retrieval_pb2.RetrieveRequest(query="comedy", dialogue=[
+                common_pb2.Turn(role=common_pb2.Turn.Role.ROLE_UNSPECIFIED, text="x")]), timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "dialogue[0].role" in err.value.details()
