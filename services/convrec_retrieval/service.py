@@ -123,9 +123,11 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
             raise invalid_argument("dialogue", f"at most {MAX_DIALOGUE_TURNS} turns")
         for index, turn in enumerate(turns):
             if turn.role not in (ROLE.ROLE_USER, ROLE.ROLE_ASSISTANT):
-                raise invalid_argument(f"dialogue[{index}].role", "use ROLE_USER or ROLE_ASSISTANT")
+                raise invalid_argument(f"dialogue[{index}].role",
+                                       f"dialogue[{index}] has role {turn.role}; use ROLE_USER or ROLE_ASSISTANT")
             if len(turn.text.encode()) > self._max_query_bytes:
-                raise invalid_argument(f"dialogue[{index}].text", f"over {self._max_query_bytes} bytes")
+                raise invalid_argument(f"dialogue[{index}].text",
+                                       f"dialogue[{index}] is over {self._max_query_bytes} bytes")
 
     async def BatchGetItems(self, request, context):
         engine = self._ready()

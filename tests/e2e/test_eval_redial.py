@@ -144,4 +144,4 @@ def test_a_bad_dialogue_turn_is_an_invalid_argument(served):
             stub.Retrieve(retrieval_pb2.RetrieveRequest(query="comedy", dialogue=[
                 common_pb2.Turn(role=common_pb2.Turn.Role.ROLE_UNSPECIFIED, text="x")]), timeout=30)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "dialogue[0].role" in err.value.details()
+    assert "dialogue[0] has role 0" in err.value.details()
