@@ -1,7 +1,8 @@
 """`convrec train interest`: trains a built catalog's interest model from an interactions
 JSONL or from the feedback stored by the gateway (its configured store: SQLite or Redis).
 `convrec train understanding`: the joint intent + slot model from the project's corpus.
-`convrec train dialogue`: the dialogue model from ReDial-format dialogues (train_dialogue.py)."""
+`convrec train dialogue`: the dialogue model from ReDial-format dialogues (train_dialogue.py).
+`convrec train ranker`: the learned ranker from ReDial-format dialogues (train_ranker.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from .train_dialogue import add_parser as add_dialogue_parser
 from .train_dialogue import run as run_dialogue
+from .train_ranker import add_parser as add_ranker_parser
+from .train_ranker import run as run_ranker
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     understanding.add_argument("--seed", type=int)
     understanding.add_argument("--corpus", type=Path, help="also write the labelled corpus (with its split) here")
     add_dialogue_parser(kinds)
+    add_ranker_parser(kinds)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -53,6 +57,9 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.model == "dialogue":
         run_dialogue(args)
+        return
+    if args.model == "ranker":
+        run_ranker(args)
         return
     from convrec_kit.models.interest import data
     from convrec_kit.models.interest.network import Config

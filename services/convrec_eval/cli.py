@@ -25,7 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     redial.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned ReDial weights)")
     redial.add_argument("--no-dialogue-model", action="store_true",
-                        help="replay the hand-set blend only (no dialogue model trained or served)")
+                        help="no dialogue model trained or served")
+    redial.add_argument("--no-learned-ranker", action="store_true",
+                        help="no learned ranker trained or served (the hand-set blend ranks)")
     retrieval = kinds.add_parser(
         "retrieval", help="dense retrieval quality of MiniLM vs multilingual-e5-small on labeled queries"
     )
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace) -> None:
                 dev=args.dev,
                 weights=args.weights or redial.WEIGHTS,
                 dialogue_model=not args.no_dialogue_model,
+                learned_ranker=not args.no_learned_ranker,
             )
             print(redial.format_report(report))
         else:

@@ -84,9 +84,9 @@ def _hit(rank: int | None, k: int) -> int:
     return int(rank is not None and rank <= k)
 
 
-def format_difference(name: str, difference: dict[str, list[float]]) -> str:
+def format_difference(name: str, difference: dict[str, list[float]], best: str = "convrec") -> str:
     parts = [f"{m} {d:+.3f} (95% CI {lo:+.3f} to {hi:+.3f})" for m, (d, lo, hi) in difference.items()]
-    return f"convrec minus {name}: " + ", ".join(parts)
+    return f"{best} minus {name}: " + ", ".join(parts)
 
 
 def rank_of(target: str, ranked: Sequence[str]) -> int | None:

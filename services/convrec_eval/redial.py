@@ -31,6 +31,7 @@ from . import metrics
 CATALOG_NAME = "redial-eval"
 CONVREC = "convrec: hand-set blend (gateway, stateless gRPC)"
 LEARNED = "convrec: blend + dialogue model"
+RANKED = "convrec: dialogue model + learned ranker"
 # Blend weights for the ReDial catalog, chosen on a split of the training part (--dev).
 WEIGHTS = Path(__file__).with_name("data") / "redial_weights.json"
 PAGE_SIZE = 50
@@ -39,6 +40,14 @@ MAX_HISTORY = 100
 # A fixed weekday afternoon, so that time-of-day context plays no part.
 EVAL_TIME = dt.datetime(2018, 6, 13, 15, 0, tzinfo=dt.UTC)
 ROLE = common_pb2.Turn.Role
+
+
+@dataclass(frozen=True)
+class System:
+    """Which of the catalog's trained models a replay serves with."""
+
+    dialogue_model: bool = False
+    learned_ranker: bool = False
 
 
 @dataclass
@@ -124,13 +133,16 @@ def converse_request(case: rd.Case, page_size: int = PAGE_SIZE) -> dialogue_pb2.
 @dataclass
 class Replay:
     rankings: list[list[str]] = field(default_factory=list)
+    # Per turn, per recommended item: its score components as (name, value).
+    components: list[list[list[tuple[str, float]]]] = field(default_factory=list)
+    scores: list[list[float]] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
 
 def replay(address: str, cases: list[rd.Case], workers: int = 2, page_size: int = PAGE_SIZE) -> Replay:
-    out = Replay(rankings=[[] for _ in cases])
+    out = Replay(rankings=[[] for _ in cases], components=[[] for _ in cases], scores=[[] for _ in cases])
     with grpc.insecure_channel(address) as channel:
         stub = dialogue_pb2_grpc.DialogueServiceStub(channel)
 
@@ -144,6 +156,8 @@ def replay(address: str, cases: list[rd.Case], workers: int = 2, page_size: int 
             out.rankings[index] = [
                 r.item.external_id or r.item.item_id.removeprefix(rd.ITEM_PREFIX) for r in reply.recommendations
             ]
+            out.components[index] = [[(c.name, c.value) for c in r.components] for r in reply.recommendations]
+            out.scores[index] = [r.score for r in reply.recommendations]
 
         started = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
@@ -198,6 +212,7 @@ def evaluate(
     dev: bool = False,
     weights: Path | None = WEIGHTS,
     dialogue_model: bool = True,
+    learned_ranker: bool = True,
     progress: bool = True,
 ) -> dict:
     from convrec_build.pipeline import build
@@ -234,15 +249,25 @@ def evaluate(
         name: [b.rank(c, page_size) for c in turns] for name, b in baselines.items()
     }
 
-    systems = {CONVREC: False}
+    systems = {CONVREC: System()}
+    catalog_dir = artifacts_dir / catalog_name
     if dialogue_model:
-        train_dialogue_model(artifacts_dir, artifacts_dir / catalog_name, split.train, dialogues_path, progress)
-        systems[LEARNED] = True
+        train_dialogue_model(artifacts_dir, catalog_dir, split.train, dialogues_path, progress)
+        systems[LEARNED] = System(dialogue_model=True)
+    if learned_ranker:
+        from .redial_ranker import train_ranker
+
+        try:
+            train_ranker(artifacts_dir, catalog_name, split.train, dialogues_path, workers=workers, progress=progress)
+            systems[RANKED] = System(dialogue_model=dialogue_model, learned_ranker=True)
+        except ValueError as exc:  # too few training dialogues to learn from
+            print(f"learned ranker not trained: {exc}")
     replays = {}
-    for name, with_dialogue in systems.items():
-        replays[name] = _replay_cluster(work, artifacts_dir, catalog_name, with_dialogue, turns, workers, page_size)
+    for name, system in systems.items():
+        replays[name] = replay_cluster(work, artifacts_dir, catalog_name, system, turns, workers, page_size)
         results[name] = replays[name].rankings
-    replayed = replays[LEARNED if dialogue_model else CONVREC]
+    best = list(systems)[-1]
+    replayed = replays[best]
 
     report = {
         "dialogues": {"train": len(split.train), "test": len(split.test), "evaluated": len(test)},
@@ -270,12 +295,11 @@ def evaluate(
         ranks[name] = all_ranks
         report["methods"][name] = {"all": metrics.summary(all_ranks), "new": metrics.summary(new_ranks)}
     dialogue_of = [case.dialogue_id for case in turns for _ in case.targets]
-    best = LEARNED if dialogue_model else CONVREC
     report["convrec_minus"] = {
         name: {
             f"R@{k}": metrics.recall_difference(ranks[best], ranks[name], k, dialogue_of) for k in (10, 50)
         }
-        for name in [*baselines, *([CONVREC] if dialogue_model else [])]
+        for name in [*baselines, *(n for n in systems if n != best)]
     }
     report["compared"] = best
     (work / "results.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -293,8 +317,9 @@ def train_dialogue_model(artifacts_dir: Path, catalog_dir: Path, train: list[rd.
     return manifest
 
 
-def _replay_cluster(work: Path, artifacts_dir: Path, catalog_name: str, with_dialogue: bool, turns, workers: int,
-                    page_size: int) -> Replay:
+def replay_cluster(work: Path, artifacts_dir: Path, catalog_name: str, system: System, turns, workers: int,
+                   page_size: int) -> Replay:
+    """The turns replayed through a cluster of the four services serving the catalog."""
     from convrec_kit.cluster import Cluster
 
     cluster = Cluster(
@@ -304,7 +329,8 @@ def _replay_cluster(work: Path, artifacts_dir: Path, catalog_name: str, with_dia
             "CONVREC_CATALOG": catalog_name,
             "CONVREC_TURN_BUDGET_SECONDS": "60",
             "CONVREC_STATE_PATH": str(work / "cluster" / "state.sqlite3"),
-            "CONVREC_RETRIEVAL_DIALOGUE": str(with_dialogue).lower(),
+            "CONVREC_RETRIEVAL_DIALOGUE": str(system.dialogue_model).lower(),
+            "CONVREC_RANKING_LEARNED": str(system.learned_ranker).lower(),
         },
     )
     try:
@@ -336,7 +362,8 @@ def format_report(report: dict) -> str:
         f"actions {report['convrec_actions']}"
         + (f"; errors {report['convrec_errors']}" if report["convrec_errors"] else "")
     )
-    differences = [metrics.format_difference(n, d) for n, d in report.get("convrec_minus", {}).items()]
+    best = report.get("compared", "convrec").removeprefix("convrec: ")
+    differences = [metrics.format_difference(n, d, best) for n, d in report.get("convrec_minus", {}).items()]
     if differences:
         differences.append("(paired bootstrap over test dialogues, all targets)")
     return "\n".join([metrics.table(title, columns, rows), footer, *differences])

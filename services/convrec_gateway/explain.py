@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from convrec.common.v1 import common_pb2
-from convrec_kit.vocabulary import ITEM_EVIDENCE, PEOPLE_FIELDS, QUOTE, item_evidence
+from convrec_kit.vocabulary import ITEM_EVIDENCE, PEOPLE_FIELDS, QUOTE, contribution, item_evidence
 from convrec_kit.vocabulary import Component as K
 
 from . import messages as m
@@ -136,12 +136,12 @@ def explain(
     opinion_of names what the user did with an item ("seen", "like"), for interest reasons."""
     # Personal reasons (the item named, the user's taste) come first, then the rest by
     # contribution.
-    ranked = sorted(components, key=lambda c: (c.name not in PERSONAL, -c.value * c.weight))
+    ranked = sorted(components, key=lambda c: (c.name not in PERSONAL, -contribution(c)))
     text_match = [c for c in ranked if c.name in TEXT_MATCH][1:]
     ranked = [c for c in ranked if c not in text_match]  # cite the stronger text match only
     reasons = []
     for c in ranked:
-        if c.value * c.weight <= 0 or c.value < CITE.get(c.name, 1e9):
+        if contribution(c) <= 0 or c.value < CITE.get(c.name, 1e9):
             continue
         text = _reason(c, query, lang, title_of, opinion_of)
         if text and text not in reasons:
@@ -151,8 +151,8 @@ def explain(
     reasons += _facts(item, wanted, lang)
     if reasons:
         return m.text(lang, "explain.because", reasons=m.text(lang, "explain.sep").join(reasons))
-    top = max(components, key=lambda c: c.value * c.weight, default=None)
-    if top is not None and top.value * top.weight > 0:
+    top = max(components, key=contribution, default=None)
+    if top is not None and contribution(top) > 0:
         return m.text(lang, "explain.strongest", label=m.label(lang, "component", top.name), value=top.value)
     return m.text(lang, "explain.nothing")
 
@@ -160,13 +160,17 @@ def explain(
 def breakdown(score: float, components: list[common_pb2.ScoreComponent], lang: str, title_of: TitleOf) -> str:
     """Every component with its contribution, largest first."""
     parts = []
-    for c in sorted(components, key=lambda c: abs(c.value * c.weight), reverse=True):
+    for c in sorted(components, key=lambda c: abs(contribution(c)), reverse=True):
         label = m.label(lang, "component", c.name)
         evidence = _evidence(c, lang, title_of)
         if evidence:
             label = m.text(lang, "breakdown.evidence", label=label, evidence=evidence)
-        contribution = c.value * c.weight
-        parts.append(
-            m.text(lang, "breakdown.part", label=label, value=c.value, weight=c.weight, contribution=contribution)
-        )
-    return m.text(lang, "breakdown", score=score, parts=m.text(lang, "breakdown.sep").join(parts))
+        # A learned ranker's share is no product of value and weight.
+        key = "breakdown.part_learned" if c.HasField("contribution") else "breakdown.part"
+        parts.append(m.text(lang, key, label=label, value=c.value, weight=c.weight, contribution=contribution(c)))
+    joined = m.text(lang, "breakdown.sep").join(parts)
+    if any(c.HasField("contribution") for c in components):
+        # What the learned ranker gives every item, and the parts of features an item lacks.
+        base = score - sum(contribution(c) for c in components)
+        return m.text(lang, "breakdown.learned", score=score, parts=joined, base=base)
+    return m.text(lang, "breakdown", score=score, parts=joined)

@@ -123,7 +123,8 @@ class Session:
 
     def remember_scores(self, items: list[common_pb2.ScoredItem]) -> None:
         self.last_scores = {
-            s.item_id: [s.score, [[c.name, c.value, c.weight, c.evidence] for c in s.components]]
+            s.item_id: [s.score, [[c.name, c.value, c.weight, c.evidence,
+                                   c.contribution if c.HasField("contribution") else None] for c in s.components]]
             for s in items
         }
 
@@ -133,7 +134,8 @@ class Session:
             return None
         score, parts = stored
         return score, [
-            common_pb2.ScoreComponent(name=n, value=v, weight=w, evidence=e) for n, v, w, e in parts
+            common_pb2.ScoreComponent(name=n, value=v, weight=w, evidence=e, contribution=rest[0] if rest else None)
+            for n, v, w, e, *rest in parts
         ]
 
     def to_proto(self) -> dialogue_pb2.DialogueState:

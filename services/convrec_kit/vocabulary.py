@@ -65,6 +65,14 @@ def item_evidence(component) -> str:
     return component.evidence
 
 
+def contribution(component) -> float:
+    """What a ScoreComponent added to its item's score: the learned ranker's share where one
+    ranked the item, else value * weight."""
+    if component.HasField("contribution"):
+        return component.contribution
+    return component.value * component.weight
+
+
 class Mood(StrEnum):
     """A mood tag, as sent in Constraints.mood."""
 

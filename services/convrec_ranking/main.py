@@ -9,6 +9,7 @@ import structlog
 from convrec.ranking.v1 import ranking_pb2_grpc
 from convrec_kit.logs import configure_logging
 from convrec_kit.models.interest.client import interest_scorer
+from convrec_kit.models.ranker.model import LearnedRanker
 from convrec_kit.server import ServiceBinding, follow_readiness, serve
 from convrec_kit.settings import load_settings
 
@@ -24,13 +25,16 @@ async def run(settings: RankingSettings) -> None:
     servicer = RankingServicer(interest)
 
     async def load(health) -> None:
+        learned = LearnedRanker.for_catalog(settings.catalog_dir) if settings.ranking_learned else None
+        if learned is not None:
+            log.info("learned_ranker", version=learned.version, rerank=learned.rerank)
         if interest is None:
-            servicer.ranker = await asyncio.to_thread(Ranker, settings.catalog_dir)
+            servicer.ranker = await asyncio.to_thread(Ranker, settings.catalog_dir, learned=learned)
             await health.set(True)
             return
         await interest.load()
         servicer.ranker = await asyncio.to_thread(
-            Ranker, settings.catalog_dir, None, None, interest.version, interest.max_len
+            Ranker, settings.catalog_dir, None, None, interest.version, interest.max_len, learned
         )
         log.info("interest_model", version=interest.version, backend=settings.model_backend)
         await follow_readiness(health, interest.ready)

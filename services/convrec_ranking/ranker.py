@@ -14,6 +14,7 @@ from convrec_kit import artifacts
 from convrec_kit.catalog import Catalog
 from convrec_kit.feedback import event_interest
 from convrec_kit.models.interest.scorer import InterestModel, Scored
+from convrec_kit.models.ranker.model import LearnedRanker
 from convrec_kit.vocabulary import MOOD_CATEGORIES, PASS_THROUGH
 from convrec_kit.vocabulary import Component as K
 
@@ -36,10 +37,12 @@ class RankWeights:
 
 class Ranker:
     """`model` scores interest in process; `model_version` alone says a model serves it
-    elsewhere (Triton) and its scores come with each call; neither: the formula."""
+    elsewhere (Triton) and its scores come with each call; neither: the formula.
+    `learned`: a learned ranker re-orders the blend's best items; None: the blend orders them."""
 
     def __init__(self, catalog_dir: Path, weights: RankWeights | None = None, model: InterestModel | None = None,
-                 model_version: str | None = None, max_events: int = 200) -> None:
+                 model_version: str | None = None, max_events: int = 200,
+                 learned: LearnedRanker | None = None) -> None:
         self.catalog: Catalog = artifacts.load_catalog(catalog_dir)
         self.embeddings = np.load(
             artifacts.require(catalog_dir / artifacts.EMBEDDINGS_FILE, "item embeddings")
@@ -49,6 +52,7 @@ class Ranker:
         self.model = model
         self.model_version = model.version if model is not None else model_version
         self.max_events = model.max_len if model is not None else max_events
+        self.learned = learned
 
     def interest_plan(self, candidates, history, context: common_pb2.Context) -> learned.Plan | None:
         """What the interest model is asked this turn; None when it is not used or has no history."""
@@ -164,7 +168,28 @@ class Ranker:
                     common_pb2.ScoreComponent(name=K.CONTEXT, value=value, weight=w.context, evidence=why)
                 )
             rows.append((pos, item.item_id, parts, sum(p.value * p.weight for p in parts)))
+        if self.learned is not None:
+            rows = self._learned_order(rows)
         return self._diversify(rows, top_k)
+
+    def _learned_order(self, rows):
+        """The blend's best `rerank` items scored by the learned ranker; each component's share
+        is its scaled blend part plus its SHAP value. The rest follow in the blend's order."""
+        rows = sorted(rows, key=lambda r: (-r[3], r[1]))
+        head, rest = rows[: self.learned.rerank], rows[self.learned.rerank :]
+        ranked = self.learned.score([[(c.name, c.value) for c in parts] for _, _, parts, _ in head],
+                                    [blend for _, _, _, blend in head])
+        out = []
+        for i, (pos, item_id, parts, _) in enumerate(head):
+            seen = set()
+            for c in parts:
+                j = self.learned.column.get(c.name)
+                shap = float(ranked.shap[i, j]) if j is not None and c.name not in seen else 0.0
+                c.contribution = self.learned.blend_scale * c.value * c.weight + shap
+                seen.add(c.name)
+            out.append((pos, item_id, parts, float(ranked.scores[i])))
+        floor = min((r[3] for r in out), default=0.0) - 1.0
+        return out + [(pos, item_id, parts, floor - 1e-6 * i) for i, (pos, item_id, parts, _) in enumerate(rest)]
 
     def _diversify(self, rows, top_k: int) -> list[common_pb2.ScoredItem]:
         """Greedy re-ranking: each pick is penalised by its similarity to earlier picks."""

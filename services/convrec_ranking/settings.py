@@ -8,6 +8,9 @@ from convrec_kit.settings import CommonSettings
 class RankingSettings(CommonSettings):
     ranking_port: int = Field(default=50054, ge=0, le=65535)
     ranking_metrics_port: int = Field(default=9154, ge=0, le=65535)
+    # Order the blend's best items by the catalog's learned ranker (`convrec train ranker`) when
+    # it has one. Off by default: on ReDial it is not yet measurably better than the blend.
+    ranking_learned: bool = False
 
     @property
     def port(self) -> int:

@@ -16,9 +16,11 @@ from convrec.dialogue.v1 import dialogue_pb2, dialogue_pb2_grpc
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_cli.main import main
 from convrec_data import redial as rd
-from convrec_eval.redial import CONVREC, LEARNED
+from convrec_eval.redial import CONVREC, LEARNED, RANKED
 from convrec_kit.cluster import Cluster
 from convrec_kit.models.dialogue import artifact as dialogue_artifact
+from convrec_kit.models.ranker import artifact as ranker_artifact
+from convrec_kit.models.ranker.features import FEATURES
 from convrec_kit.vocabulary import QUOTE
 from convrec_kit.vocabulary import Component as K
 
@@ -67,7 +69,7 @@ def evaluated(tmp_path_factory, catalog_dir):
 
 def test_eval_redial_replays_test_turns_through_the_gateway(evaluated):
     folder, artifacts_dir, out = evaluated
-    assert CONVREC in out and LEARNED in out and "popularity, genres asked" in out
+    assert CONVREC in out and LEARNED in out and RANKED in out and "popularity, genres asked" in out
     report = json.loads((artifacts_dir / "eval" / "redial-small" / "results.json").read_text())
 
     movies = rd.load_movies(folder / "movies.csv")
@@ -81,8 +83,8 @@ def test_eval_redial_replays_test_turns_through_the_gateway(evaluated):
     assert report["targets"] == sum(len(c.targets) for c in cases)
     assert report["convrec_errors"] == {}
     assert report["convrec_turns_with_items"] >= 1
-    assert set(report["convrec_minus"]) == set(report["methods"]) - {LEARNED}
-    assert report["compared"] == LEARNED
+    assert set(report["convrec_minus"]) == set(report["methods"]) - {RANKED}
+    assert report["compared"] == RANKED
     for difference in report["convrec_minus"].values():
         assert all(low <= d <= high for d, low, high in difference.values())
     for method in report["methods"].values():
@@ -107,13 +109,27 @@ def test_the_dialogue_model_is_trained_on_the_training_part_only(evaluated):
     assert manifest["items"] == len(movies) and len(manifest["curve"]) == manifest["train"]["epochs"]
 
 
+def test_the_learned_ranker_learns_from_the_training_part_without_seeing_its_own_dialogue(evaluated):
+    folder, artifacts_dir, _ = evaluated
+    manifest = ranker_artifact.read_manifest(ranker_artifact.current(artifacts_dir / "redial-small"))
+    movies = rd.load_movies(folder / "movies.csv")
+    from convrec_eval.redial import split_dialogues
+
+    train = split_dialogues(rd.load_dialogues(folder / "dialogues.jsonl", movies), 42, 0.2).train
+    assert manifest["trained_on"].endswith(f"{len(train)} dialogues, each half replayed against popularity, "
+                                           "co-mentions and a dialogue model learned from the other half")
+    assert manifest["cases"] == sum(len(rd.eval_cases(d)) for d in train)
+    assert manifest["features"] == list(FEATURES) and manifest["rerank"] == 100
+    assert not (artifacts_dir / "redial-small-ranker-fold").exists()
+
+
 @pytest.fixture(scope="module")
 def served(evaluated):
-    """The four services on the evaluated catalog, with its dialogue model."""
+    """The four services on the evaluated catalog, with its dialogue model and learned ranker."""
     _, artifacts_dir, _ = evaluated
     running = Cluster(artifacts_dir / "served", extra_env={
         "CONVREC_ARTIFACTS_DIR": str(artifacts_dir), "CONVREC_CATALOG": "redial-small",
-        "CONVREC_STATE_PATH": str(artifacts_dir / "served" / "state.sqlite3"),
+        "CONVREC_STATE_PATH": str(artifacts_dir / "served" / "state.sqlite3"), "CONVREC_RANKING_LEARNED": "true",
     })
     try:
         running.start()
@@ -135,6 +151,11 @@ def test_recommendations_carry_the_dialogue_component_with_its_evidence(served):
     assert all(0.0 < c.value <= 1.0 and c.source.startswith("dialogue-model ") for c in parts)
     # Nothing was mentioned: the evidence is the user's turn that the item matched, quoted.
     assert all(c.evidence.startswith(QUOTE) for c in parts)
+    # The learned ranker ordered them: every feature it read carries its share of the score.
+    scores = [r.score for r in reply.recommendations]
+    assert scores == sorted(scores, reverse=True)
+    assert all(c.HasField("contribution") for r in reply.recommendations for c in r.components
+               if c.name in FEATURES)
 
 
 def test_a_bad_dialogue_turn_is_an_invalid_argument(served):

@@ -1,0 +1,1 @@
+"""A learned ranker: LightGBM LambdaRank over the score components the services compute."""
