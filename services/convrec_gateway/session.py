@@ -72,7 +72,8 @@ class Session:
     # The last turns as [role (common.Turn.Role), text], oldest first.
     talk: list[list] = field(default_factory=list)
     last: list[str] = field(default_factory=list)
-    # item_id -> [score, [[name, value, weight, evidence], ...]] of the last list.
+    # item_id -> [score, [[name, value, weight, evidence, contribution or None], ...]] of the
+    # last list (entries saved before contributions have four parts).
     last_scores: dict[str, list] = field(default_factory=dict)
     last_query: str = ""
     turn_count: int = 0

@@ -114,3 +114,16 @@ def test_ranking_with_the_learned_ranker_grounds_every_share(catalog_dir, catalo
     base = top.score - sum(contribution(c) for c in top.components)
     assert "learned ranker's base" in text and f"{base:+.3f}" in text
     assert next(c for c in top.components if c.name == "lexical").contribution > 0
+
+
+def test_the_session_keeps_each_share_for_later_explanations():
+    from convrec_gateway.session import Session
+
+    session = Session()
+    session.remember_scores([common_pb2.ScoredItem(item_id="a", score=1.5, components=[
+        common_pb2.ScoreComponent(name="dense", value=0.5, weight=0.45, contribution=1.2),
+        common_pb2.ScoreComponent(name="seed", value=0.9, weight=0.8),
+    ])])
+    restored = Session.from_json("s", "u", 1, session.to_json())
+    score, parts = restored.components_of("a")
+    assert score == 1.5 and parts[0].contribution == 1.2 and not parts[1].HasField("contribution")
