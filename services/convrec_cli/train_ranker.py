@@ -21,7 +21,8 @@ def add_parser(kinds: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from convrec_data import redial as rd
     from convrec_data.common import DataError
-    from convrec_eval.redial_ranker import train_ranker, with_seed
+    from convrec_eval.redial_ranker import train_ranker
+    from convrec_kit.models.interest.pipeline import with_overrides
     from convrec_kit.models.ranker.train import TrainConfig
     from convrec_kit.settings import CommonSettings, load_settings
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
         movies = rd.load_movies(args.movies or args.dialogues.parent / rd.MOVIES_FILE)
         dialogues = rd.load_dialogues(args.dialogues, movies)
         directory, manifest = train_ranker(settings.artifacts_dir, catalog, dialogues, args.dialogues,
-                                           with_seed(TrainConfig(), args.seed), workers=args.workers)
+                                           with_overrides(TrainConfig(), seed=args.seed), workers=args.workers)
     except (FileNotFoundError, ValueError, DataError) as exc:
         sys.exit(f"error: {exc}")
     report = manifest["report"]

@@ -10,7 +10,6 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +108,3 @@ def train_ranker(artifacts_dir: Path, catalog_name: str, dialogues: list[rd.Dial
     }
     directory = ranker_artifact.save(catalog_dir, digest, booster, FEATURES, manifest)
     return directory, ranker_artifact.read_manifest(directory)
-
-
-def with_seed(config: TrainConfig, seed: int | None) -> TrainConfig:
-    return config if seed is None else replace(config, seed=seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import lightgbm as lgb
@@ -69,19 +70,18 @@ def split(groups: list[Group], fraction: float, seed: int) -> tuple[list[Group],
 
 def dev_recall(dev: list[Group], booster: lgb.Booster, rounds: int, scale: float) -> dict:
     """Targets in the first 10 and 50 of each dev list, in the order given (the blend's) and re-ranked."""
-    hits: dict[str, int] = {}
-    targets = 0
+    hits: Counter = Counter()
     for g in dev:
         scores = scale * np.asarray(g.blend) + booster.predict(matrix(g.rows, FEATURES), num_iteration=rounds)
         place = np.empty(len(scores), dtype=int)
         place[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
-        for i, label in enumerate(g.labels):
-            if label:
-                targets += 1
-                for k in (10, 50):
-                    hits[f"given_recall@{k}"] = hits.get(f"given_recall@{k}", 0) + (i < k)
-                    hits[f"learned_recall@{k}"] = hits.get(f"learned_recall@{k}", 0) + (place[i] < k)
-    return {name: round(n / max(1, targets), 4) for name, n in sorted(hits.items())}
+        for i in np.flatnonzero(g.labels):
+            hits["targets"] += 1
+            for k in (10, 50):
+                hits[f"given_recall@{k}"] += int(i < k)
+                hits[f"learned_recall@{k}"] += int(place[i] < k)
+    targets = max(1, hits.pop("targets", 0))
+    return {name: round(n / targets, 4) for name, n in sorted(hits.items())}
 
 
 def _params(config: TrainConfig) -> dict:
