@@ -8,7 +8,9 @@ the same run, and reads the batch sizes Triton formed from its metrics endpoint.
 (mutual between them) and CONVREC_AUTH=on, and prints the ratios.
 `--interest` (make bench INTEREST=1) runs the interest formula and a trained interest model
 side by side, per turn and for the Rank call alone. `--understanding` (make bench
-UNDERSTANDING=1) times the intent service's Parse with the rules and with the joint model."""
+UNDERSTANDING=1) times the intent service's Parse with the rules and with the joint model.
+`--dialogue` (make bench DIALOGUE=1) runs the services without and with a trained dialogue
+model, per turn."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from convrec_kit.processes import free_port
 from convrec_kit.redis_server import RedisServer
 
 from .bench import run_bench
+from .bench_dialogue import compare_dialogue
 from .bench_interest import compare_interest
 from .bench_understanding import compare_understanding
 from .triton import TritonServer
@@ -132,12 +135,19 @@ def main() -> None:
     parser.add_argument("--gateways", type=int, default=2, help="gateway replicas on Redis (--stores)")
     parser.add_argument("--secure", action="store_true", help="plain, then TLS on every service and auth")
     parser.add_argument("--interest", action="store_true", help="the interest formula, then a trained model")
+    parser.add_argument("--dialogue", action="store_true", help="without, then with a trained dialogue model")
     parser.add_argument("--understanding", action="store_true",
                         help="the intent service with the rules, then with the joint model")
     args = parser.parse_args()
     if args.understanding:
         with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
             compare_understanding(Path(tmp))
+        return
+    if args.dialogue:
+        if args.stores or args.secure or args.interest or args.mode != "embedded":
+            parser.error("--dialogue runs on its own (embedded, SQLite)")
+        with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
+            compare_dialogue(Path(tmp), [int(x) for x in (args.clients or "1,8").split(",")], args.conversations)
         return
     if args.interest:
         if args.stores or args.secure or args.mode != "embedded":

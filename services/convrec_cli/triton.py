@@ -20,6 +20,8 @@ SOURCE_REPOSITORY = REPO_ROOT / "model_repository"
 MODELS = ("text_encoder", "intent_classifier", "multilingual_encoder")
 # Served only for a catalog with a trained interest model (else ranking uses its formula).
 INTEREST_MODEL = "interest_model"
+# Served only for a catalog with a trained dialogue model.
+DIALOGUE_MODEL = "dialogue_model"
 # Served once `convrec build` has trained it.
 UNDERSTANDING_MODEL = "understanding_model"
 
@@ -28,14 +30,14 @@ def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, in
            catalog: str | None = None) -> Path:
     """Copies each config.pbtxt with the instance kind and parameters filled in; the model
     code (1/model.py) is linked, not copied, so Triton runs the very same code. The interest
-    model is rendered for `catalog`'s current trained version, when it has one; the
-    understanding model once it is trained."""
+    and dialogue models are rendered for `catalog`'s current trained versions, when it has
+    them; the understanding model once it is trained."""
     kind = {"cpu": "KIND_CPU", "gpu": "KIND_GPU"}[device]
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    interest = interest_version(artifacts_dir, catalog)
+    versions = catalog_versions(artifacts_dir, catalog)
     for model_dir in sorted(p for p in SOURCE_REPOSITORY.iterdir() if (p / "config.pbtxt").exists()):
-        if model_dir.name == INTEREST_MODEL and interest is None:
+        if model_dir.name in (INTEREST_MODEL, DIALOGUE_MODEL) and versions.get(model_dir.name) is None:
             continue
         if model_dir.name == UNDERSTANDING_MODEL and not (artifacts_dir / UNDERSTANDING_DIR / "manifest.json").exists():
             continue
@@ -44,8 +46,8 @@ def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, in
         config = re.sub(r"count: \d+", f"count: {instances}", config)
         config = _set_parameter(config, "torch_threads", str(threads))
         config = _set_parameter(config, "artifacts_dir", str(artifacts_dir.resolve()))
-        if model_dir.name == INTEREST_MODEL:
-            config = _set_parameter(_set_parameter(config, "catalog", catalog), "version", interest)
+        if model_dir.name in versions:
+            config = _set_parameter(_set_parameter(config, "catalog", catalog), "version", versions[model_dir.name])
         target = out_dir / model_dir.name
         for version in sorted(p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()):
             (target / version.name).mkdir(parents=True)
@@ -54,11 +56,16 @@ def render(out_dir: Path, device: str, artifacts_dir: Path, threads: int = 1, in
     return out_dir
 
 
-def interest_version(artifacts_dir: Path, catalog: str | None) -> str | None:
-    from convrec_kit.models.interest import artifact
+def catalog_versions(artifacts_dir: Path, catalog: str | None) -> dict[str, str | None]:
+    """The catalog's current interest and dialogue model versions (None: not trained)."""
+    from convrec_kit.models.dialogue import artifact as dialogue
+    from convrec_kit.models.interest import artifact as interest
 
-    directory = artifact.current(artifacts_dir / catalog) if catalog else None
-    return directory.name if directory else None
+    versions = {}
+    for name, artifact in ((INTEREST_MODEL, interest), (DIALOGUE_MODEL, dialogue)):
+        directory = artifact.current(artifacts_dir / catalog) if catalog else None
+        versions[name] = directory.name if directory else None
+    return versions
 
 
 def rendered_models(repository: Path) -> list[str]:

@@ -11,6 +11,7 @@ from convrec_kit import feedback as policy
 from . import render
 from .fetch import Call, Clients, Fetcher
 from .plan import LIST_ACTS, TurnContext, list_request
+from .prepare import TurnPreparer
 from .reducer import Act, AssistantTurn, ListShown, Reduced, UserTurn, reduce
 from .render import Outcome
 from .session import Session
@@ -32,6 +33,7 @@ class DialogueEngine:
     def __init__(self, clients: Clients, candidates: int) -> None:
         self.clients = clients
         self.fetcher = Fetcher(clients, candidates)
+        self.preparer = TurnPreparer(clients.retrieval)
 
     async def respond(self, session: Session, turn: TurnContext, on: Call) -> TurnResult:
         shown_items = await self._shown_items(session, turn.parse, on)

@@ -24,7 +24,7 @@ from .fallback import simple_parse
 from .fetch import Call, is_outage
 from .ratelimit import RateLimits
 from .reducer import FeedbackGiven, reduce
-from .session import Session
+from .session import MAX_TALK, Session
 from .settings import GatewaySettings
 from .store import ConcurrentUpdate, Store
 
@@ -60,6 +60,8 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
         self._check_history(request.history)
         on = Call(self._budget(context), self._request_id(context))
         stateless = len(request.history) > 0
+        # The turns retrieval's dialogue model will read, encoded while the intent service parses.
+        self._engine.preparer.prepare([*(t.text for t in request.history[-MAX_TALK:]), utterance], on.request_id)
         if stateless:
             session, parse = await self._replay(request, utterance, on)
         else:
@@ -79,6 +81,7 @@ class DialogueServicer(dialogue_pb2_grpc.DialogueServiceServicer):
             await self._store.add_events(user_id, session.session_id, result.events)
         if not stateless:
             await self._save_turn(result.state, utterance, result.outcome.reply)
+        self._engine.preparer.prepare([result.outcome.reply], on.request_id)  # read by the next turn
         for service in on.degraded:
             DEGRADED_TURNS.labels(service).inc()
         return _response(result, parse, on.degraded)

@@ -57,6 +57,11 @@ TALK_CHARS = 500
 MAX_SHOWN = 1000
 
 
+def talk_text(text: str) -> str:
+    """A turn as the session keeps it for the dialogue model."""
+    return text.strip()[:TALK_CHARS]
+
+
 @dataclass
 class Session:
     session_id: str = ""
@@ -120,7 +125,7 @@ class Session:
 
     def hear(self, role: int, text: str) -> None:
         if text.strip():
-            self.talk = [*self.talk, [role, text.strip()[:TALK_CHARS]]][-MAX_TALK:]
+            self.talk = [*self.talk, [role, talk_text(text)]][-MAX_TALK:]
 
     def remember_scores(self, items: list[common_pb2.ScoredItem]) -> None:
         self.last_scores = {

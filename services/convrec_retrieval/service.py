@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 import numpy as np
@@ -10,8 +11,8 @@ from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit.errors import invalid_argument, not_ready
 from convrec_kit.models.client import TextEncoder
+from convrec_kit.models.dialogue.client import DialogueHead
 from convrec_kit.models.dialogue.inputs import ASSISTANT, USER, DialogueInput, clip_turn
-from convrec_kit.models.dialogue.model import DialogueModel
 from convrec_kit.text import has_cjk
 from convrec_kit.validation import check_constraints, check_count
 
@@ -30,9 +31,11 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         self._max_query_bytes = max_query_bytes
         self.engine: RetrievalEngine | None = None
         self._multilingual_queries = False
-        self._dialogue: DialogueModel | None = None
-        # A dialogue re-sends its accumulated query every turn; its vector is kept.
+        self._dialogue: DialogueHead | None = None
+        # A dialogue re-sends its accumulated query and its turns every turn; their vectors
+        # are kept, and texts being encoded are awaited rather than encoded twice.
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._pending: dict[tuple[str, str], asyncio.Future] = {}
 
     def add_multilingual(self, encoder: TextEncoder, queries: bool = True) -> None:
         """multilingual-e5-small for the dialogue model's turns and, with `queries`, Chinese
@@ -40,7 +43,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         self._encoders["e5"] = encoder
         self._multilingual_queries = queries
 
-    def add_dialogue(self, model: DialogueModel) -> None:
+    def add_dialogue(self, model: DialogueHead) -> None:
         """The dialogue model: a `dialogue` source and component (needs the e5 encoder)."""
         self._dialogue = model
 
@@ -52,18 +55,51 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         return (await self._text_vectors(space, [query], timeout))[0]
 
     async def _text_vectors(self, space: str, texts: list[str], timeout: float | None) -> list[np.ndarray]:
-        """One vector per text, the ones not cached encoded in one call."""
-        missing = [t for t in dict.fromkeys(texts) if (space, t) not in self._vectors]
+        found, _ = await self._vectors_for(space, texts, timeout)
+        return [found[t] for t in texts]
+
+    async def _vectors_for(self, space: str, texts: list[str], timeout: float | None) -> tuple[dict, int]:
+        """Each text's vector: kept ones, ones another call is encoding (awaited; encoded here
+        if that call failed), the rest encoded in one call; and how many this call encoded."""
+        found, waiting, missing = {}, {}, []
+        for text in dict.fromkeys(texts):
+            key = (space, text)
+            if key in self._vectors:
+                self._vectors.move_to_end(key)
+                found[text] = self._vectors[key]
+            elif key in self._pending:
+                waiting[text] = self._pending[key]
+            else:
+                missing.append(text)
         if missing:
-            for text, vector in zip(missing, await self._encoders[space].encode(missing, timeout)):
-                self._vectors[(space, text)] = vector
-        out = []
+            found.update(await self._encode(space, missing, timeout))
+        for text, future in waiting.items():
+            done = await asyncio.shield(future)
+            if done is not None:
+                found[text] = done[text]
+        retry = [t for t in waiting if t not in found]
+        if retry:
+            found.update(await self._encode(space, retry, timeout))
+        return found, len(missing) + len(retry)
+
+    async def _encode(self, space: str, texts: list[str], timeout: float | None) -> dict[str, np.ndarray]:
+        """Encodes the texts in one call; callers wanting them meanwhile wait for this one."""
+        future = asyncio.get_running_loop().create_future()
         for text in texts:
-            self._vectors.move_to_end((space, text))
-            out.append(self._vectors[(space, text)])
-        while len(self._vectors) > QUERY_CACHE_SIZE:
-            self._vectors.popitem(last=False)
-        return out
+            self._pending[(space, text)] = future
+        vectors = None
+        try:
+            vectors = dict(zip(texts, await self._encoders[space].encode(texts, timeout)))
+            for text, vector in vectors.items():
+                self._vectors[(space, text)] = vector
+            while len(self._vectors) > QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+            return vectors
+        finally:
+            future.set_result(vectors)  # None: the waiters encode for themselves
+            for text in texts:
+                if self._pending.get((space, text)) is future:
+                    del self._pending[(space, text)]
 
     async def _dialogue_query(self, request, engine: RetrievalEngine, timeout: float | None) -> DialogueQuery | None:
         """The dialogue model's query for the request's turns and the items named in them."""
@@ -71,14 +107,14 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         if model is None or not request.dialogue:
             return None
         turns = [(USER if t.role == ROLE.ROLE_USER else ASSISTANT, clip_turn(t.text)) for t in request.dialogue]
-        turns = [(r, t) for r, t in turns if t][-model.net.config.max_turns :]
+        turns = [(r, t) for r, t in turns if t][-model.max_turns :]
         if not turns:
             return None
         vectors = np.stack(await self._text_vectors("e5", [t for _, t in turns], timeout))
         named = [*request.history_item_ids, *request.context_item_ids, *request.constraints.seed_item_ids]
         mentioned = engine.catalog.positions(list(dict.fromkeys(named)))
         roles = tuple(r for r, _ in turns)
-        [query] = model.queries([DialogueInput(vectors, roles, tuple(mentioned))])
+        query = await model.query(DialogueInput(vectors, roles, tuple(mentioned)), timeout)
         said = [i for i, r in enumerate(roles) if r == USER]
         return DialogueQuery(query, model.bias, model.version, [turns[i][1] for i in said], vectors[said], mentioned)
 
@@ -117,6 +153,19 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
             await self._dialogue_query(request, engine, context.time_remaining()),
         )
         return retrieval_pb2.RetrieveResponse(candidates=candidates, total_matching=total)
+
+    async def PrepareDialogue(self, request, context):
+        self._ready()
+        if len(request.texts) > MAX_DIALOGUE_TURNS:
+            raise invalid_argument("texts", f"at most {MAX_DIALOGUE_TURNS} texts")
+        for index, text in enumerate(request.texts):
+            if len(text.encode()) > self._max_query_bytes:
+                raise invalid_argument(f"texts[{index}]", f"texts[{index}] is over {self._max_query_bytes} bytes")
+        if self._dialogue is None:
+            return retrieval_pb2.PrepareDialogueResponse(dialogue_model=False)
+        texts = [t for t in (clip_turn(t) for t in request.texts) if t]
+        _, encoded = await self._vectors_for("e5", texts, context.time_remaining())
+        return retrieval_pb2.PrepareDialogueResponse(dialogue_model=True, encoded=encoded)
 
     def _check_dialogue(self, turns) -> None:
         if len(turns) > MAX_DIALOGUE_TURNS:

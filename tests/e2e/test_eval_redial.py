@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import time
 
 import grpc
 import pytest
@@ -166,3 +167,42 @@ def test_a_bad_dialogue_turn_is_an_invalid_argument(served):
                 common_pb2.Turn(role=common_pb2.Turn.Role.ROLE_UNSPECIFIED, text="x")]), timeout=30)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "dialogue[0] has role 0" in err.value.details()
+
+
+def prepare(stub, texts: list[str]) -> retrieval_pb2.PrepareDialogueResponse:
+    return stub.PrepareDialogue(retrieval_pb2.PrepareDialogueRequest(texts=texts), timeout=60)
+
+
+def test_dialogue_turns_are_encoded_once_ahead_of_retrieval(served):
+    with grpc.insecure_channel(served.address("retrieval")) as channel:
+        stub = retrieval_pb2_grpc.RetrievalServiceStub(channel)
+        texts = ["a heist movie with a twist, please", "  How about Ocean's Eleven?  "]
+        assert prepare(stub, texts) == retrieval_pb2.PrepareDialogueResponse(dialogue_model=True, encoded=2)
+        assert prepare(stub, [*texts, "How about Ocean's Eleven?"]).encoded == 0  # kept, as turns are clipped
+        # Concurrent calls for the same new texts encode each one once.
+        fresh = [f"something like a courtroom drama, take {n}" for n in range(3)]
+        futures = [stub.PrepareDialogue.future(retrieval_pb2.PrepareDialogueRequest(texts=fresh), timeout=60)
+                   for _ in range(4)]
+        assert sum(f.result().encoded for f in futures) == len(fresh)
+        # Retrieve keeps the turns it encodes too.
+        turns = [common_pb2.Turn(role=common_pb2.Turn.Role.ROLE_USER, text="any good space operas?")]
+        stub.Retrieve(retrieval_pb2.RetrieveRequest(query="space opera", dialogue=turns), timeout=60)
+        assert prepare(stub, ["any good space operas?"]).encoded == 0
+        with pytest.raises(grpc.RpcError) as err:
+            prepare(stub, ["x"] * 201)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_gateway_prepares_the_utterance_and_its_reply_for_the_next_turn(served):
+    with grpc.insecure_channel(served.address()) as gateway, grpc.insecure_channel(served.address("retrieval")) as r:
+        utterance = "I'd like a thriller with a great villain"
+        reply = dialogue_pb2_grpc.DialogueServiceStub(gateway).Converse(
+            dialogue_pb2.ConverseRequest(utterance=utterance, page_size=5), timeout=60)
+        time.sleep(3)  # the reply is encoded in the background, after the turn answered
+        assert prepare(retrieval_pb2_grpc.RetrievalServiceStub(r), [utterance, reply.reply]).encoded == 0
+
+
+def test_without_a_dialogue_model_there_is_nothing_to_prepare(cluster):
+    with grpc.insecure_channel(cluster.address("retrieval")) as channel:
+        answer = prepare(retrieval_pb2_grpc.RetrievalServiceStub(channel), ["a funny movie"])
+    assert answer == retrieval_pb2.PrepareDialogueResponse(dialogue_model=False, encoded=0)

@@ -77,3 +77,17 @@ def test_artifacts_round_trip_and_point_at_the_current_version(tmp_path, vectors
     (directory / artifact.MANIFEST_FILE).write_text(json.dumps({**manifest, "format_version": 0}))
     with pytest.raises(ValueError, match="convrec train dialogue"):
         artifact.read_manifest(directory)
+
+
+def test_wire_round_trip_and_bad_tensors(vectors):
+    from convrec_kit.models.dialogue import wire
+
+    one = DialogueInput(vectors[:3], (USER, ASSISTANT, USER), (5, 2))
+    back = wire.request_from(wire.request_tensors(one), ITEMS, DIM)
+    assert np.array_equal(back.turn_vectors, one.turn_vectors) and back.roles == one.roles and back.items == (5, 2)
+    assert wire.request_from(wire.request_tensors(DialogueInput(vectors[:1], (USER,), ())), ITEMS, DIM).items == ()
+    bad = [("ITEMS", np.array([[ITEMS]])), ("ROLES", np.array([[0, 1, 2]])), ("ROLES", np.array([[0, 1]])),
+           ("TURNS", np.full((1, 3, DIM), np.nan, dtype=np.float32)), ("TURNS", np.zeros((1, 3, DIM + 1)))]
+    for name, value in bad:
+        with pytest.raises(ValueError):
+            wire.request_from({**wire.request_tensors(one), name: value}, ITEMS, DIM)

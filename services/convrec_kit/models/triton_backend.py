@@ -1,11 +1,24 @@
 """What every convrec model in Triton's Python backend shares: decode a dynamic batch of
-BYTES requests, run one forward pass over all of them, split the results back."""
+requests (BYTES texts, or named tensors), run one forward pass over all of them, split the
+results back."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+
+
+def _setup(args) -> tuple:
+    """Triton's utilities, the model config's string parameters, and the instance's device."""
+    import triton_python_backend_utils as pb_utils
+
+    config = json.loads(args["model_config"])
+    parameters = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
+    device = "cpu"
+    if args.get("model_instance_kind") == "GPU":
+        device = f"cuda:{args.get('model_instance_device_id', '0')}"
+    return pb_utils, parameters, device
 
 
 class BatchedTextModel:
@@ -26,14 +39,7 @@ class BatchedTextModel:
         return [self._pb.Tensor(self.output_name, rows)]
 
     def initialize(self, args):
-        import triton_python_backend_utils as pb_utils
-
-        self._pb = pb_utils
-        config = json.loads(args["model_config"])
-        parameters = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
-        device = "cpu"
-        if args.get("model_instance_kind") == "GPU":
-            device = f"cuda:{args.get('model_instance_device_id', '0')}"
+        self._pb, parameters, device = _setup(args)
         self._forward = self.load(parameters, device)
 
     def _rows(self, request) -> list:
@@ -71,6 +77,50 @@ class BatchedTextModel:
                 return responses
             for index, start, count in owners:
                 responses[index] = pb.InferenceResponse(output_tensors=self.tensors(output, start, count))
+        return responses
+
+    def finalize(self):
+        self._forward = None
+
+
+class BatchedTensorModel:
+    """Subclasses name their `inputs` and `outputs`, say `what` a request is (for errors) and
+    implement `load(parameters, device)` returning three functions: `decode` (one request's
+    named arrays to a row; ValueError when malformed), `forward` (rows to results, in one
+    pass) and `encode` (a result to its named arrays)."""
+
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    what = "request"
+
+    def load(self, parameters: dict[str, str], device: str):
+        raise NotImplementedError
+
+    def initialize(self, args):
+        self._pb, parameters, device = _setup(args)
+        self._decode, self._forward, self._encode = self.load(parameters, device)
+
+    def execute(self, requests):
+        pb = self._pb
+        responses = [None] * len(requests)
+        decoded = []
+        for index, request in enumerate(requests):
+            try:
+                tensors = {name: pb.get_input_tensor_by_name(request, name).as_numpy() for name in self.inputs}
+                decoded.append((index, self._decode(tensors)))
+            except (ValueError, AttributeError) as exc:
+                responses[index] = pb.InferenceResponse(error=pb.TritonError(f"bad {self.what}: {exc}"))
+        if not decoded:
+            return responses
+        try:
+            results = self._forward([row for _, row in decoded])
+        except Exception as exc:  # a failed pass fails its requests, not the server
+            for index, _ in decoded:
+                responses[index] = pb.InferenceResponse(error=pb.TritonError(f"inference failed: {exc}"))
+            return responses
+        for (index, _), result in zip(decoded, results):
+            tensors = self._encode(result)
+            responses[index] = pb.InferenceResponse(output_tensors=[pb.Tensor(n, tensors[n]) for n in self.outputs])
         return responses
 
     def finalize(self):

@@ -20,6 +20,11 @@ class Query:
     items: np.ndarray  # (dim,) what the mentioned items ask for
 
 
+def version_of(directory: Path) -> str:
+    """How a served version names itself in components' `source`."""
+    return f"dialogue-model {directory.name}"
+
+
 class DialogueModel:
     def __init__(self, directory: Path, catalog_dir: Path, device: str = "cpu", threads: int | None = None) -> None:
         if threads:
@@ -30,7 +35,7 @@ class DialogueModel:
         if item_ids != [i.item_id for i in catalog.items]:
             raise ValueError(f"{directory}: trained on another version of the catalog; retrain it "
                              "(`convrec train dialogue`)")
-        self.version = f"dialogue-model {self.manifest['version']}"
+        self.version = version_of(directory)
         self.item_vectors = self.net.item_vectors.cpu().numpy()
         self.bias = self.net.bias().detach().cpu().numpy()
 
