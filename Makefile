@@ -73,7 +73,7 @@ test: build
 	$(BIN)/pytest -q
 
 bench: build
-	$(PY) -m convrec_cli.bench_run --mode $(MODE) $(if $(STORES),--stores $(STORES) --gateways $(or $(GATEWAYS),2),) $(if $(SECURE),--secure,) $(if $(INTEREST),--interest,) $(if $(UNDERSTANDING),--understanding,) $(if $(DIALOGUE),--dialogue,)
+	$(PY) -m convrec_cli.bench_run --mode $(MODE) $(if $(STORES),--stores $(STORES) --gateways $(or $(GATEWAYS),2),) $(if $(SECURE),--secure,) $(if $(INTEREST),--interest,) $(if $(UNDERSTANDING),--understanding,) $(if $(DIALOGUE),--dialogue $(if $(THINK),--think $(THINK),),)
 
 # Share of turns answered while each downstream service is killed for 10 s under 4 clients.
 bench-outage: build

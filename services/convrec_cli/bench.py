@@ -98,13 +98,16 @@ def language_of(script: tuple[str, ...]) -> str:
 
 
 async def _client(stubs: list, index: int, conversations: int, latencies: list[float], errors: list[str],
-                  by_language: dict[str, list[float]] | None = None, token_for=None) -> None:
+                  by_language: dict[str, list[float]] | None = None, token_for=None, think: float = 0.0) -> None:
+    """One user's conversations; `think`: seconds the user pauses before each next turn."""
     user_id = f"bench-{index}"
     auth = {"metadata": (("authorization", f"Bearer {token_for(user_id)}"),)} if token_for else {}
     for n in range(conversations):
         script = SCRIPTS[(index + n) % len(SCRIPTS)]
         session_id = ""
         for t, utterance in enumerate(script):
+            if t and think:
+                await asyncio.sleep(think)
             stub = stubs[(index + n + t) % len(stubs)]
             started = time.perf_counter()
             try:
@@ -143,17 +146,18 @@ def forward_seconds(metrics_ports: dict[str, int]) -> tuple[float, float]:
 
 
 async def bench_level(addresses: list[str], clients: int, conversations: int, metrics_ports, watch,
-                      tls: ClientTLS | None = None, token_for=None) -> dict:
+                      tls: ClientTLS | None = None, token_for=None, think: float = 0.0) -> dict:
     """One concurrency level; over TLS with `tls`, each user's calls carrying `token_for(user_id)`."""
     channels = [dial(a, tls, aio=True) for a in addresses]
     try:
-        return await _measure(channels, clients, conversations, metrics_ports, watch, token_for)
+        return await _measure(channels, clients, conversations, metrics_ports, watch, token_for, think)
     finally:
         for channel in channels:
             await channel.close()
 
 
-async def _measure(channels, clients: int, conversations: int, metrics_ports, watch, token_for=None) -> dict:
+async def _measure(channels, clients: int, conversations: int, metrics_ports, watch, token_for=None,
+                   think: float = 0.0) -> dict:
     stubs = [dialogue_pb2_grpc.DialogueServiceStub(c) for c in channels]
     await _client(stubs, 0, 1, [], [], token_for=token_for)  # warm-up; its turns visit every gateway in turn
     forward0, turns0 = forward_seconds(metrics_ports)
@@ -164,7 +168,7 @@ async def _measure(channels, clients: int, conversations: int, metrics_ports, wa
     watcher = asyncio.create_task(watch.run(stop))
     started = time.perf_counter()
     await asyncio.gather(
-        *(_client(stubs, i, conversations, latencies, errors, by_language, token_for) for i in range(clients))
+        *(_client(stubs, i, conversations, latencies, errors, by_language, token_for, think) for i in range(clients))
     )
     wall = time.perf_counter() - started
     stop.set()
@@ -213,13 +217,15 @@ def run_bench(
     pids: dict[str, int] | None = None,
     tls: ClientTLS | None = None,
     token_for: Callable[[str], str] | None = None,
+    think: float = 0.0,
 ) -> list[dict]:
     """`address` is one gateway or a list of replicas sharing one store; `tls` and `token_for`
-    (a user id's bearer token) for a gateway that wants them."""
+    (a user id's bearer token) for a gateway that wants them; `think`: each user's pause
+    between turns, in seconds."""
     addresses = [address] if isinstance(address, str) else list(address)
     metrics_ports = metrics_ports or {s: 9151 + i for i, s in enumerate(SERVICES)}
     watch = MemoryWatch(metrics_ports, pids or {})
-    rows = [asyncio.run(bench_level(addresses, c, conversations, metrics_ports, watch, tls, token_for))
+    rows = [asyncio.run(bench_level(addresses, c, conversations, metrics_ports, watch, tls, token_for, think))
             for c in levels]
     report(rows, watch)
     return rows

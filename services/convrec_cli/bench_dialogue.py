@@ -1,6 +1,7 @@
-"""`make bench DIALOGUE=1`: the services on a copy of the served catalog, without and then
-with a trained dialogue model, in one run: p50 per turn through the gateway (each turn
-then encodes its new dialogue turns with multilingual-e5 and runs the dialogue head).
+"""`make bench DIALOGUE=1`: the services on a copy of the served catalog, without a trained
+dialogue model, with it (each turn's new dialogue turns encoded by multilingual-e5 when
+Retrieve reads them), and with the gateway preparing them ahead (PrepareDialogue), in one
+run: p50 per turn through the gateway.
 
 The model is trained on synthetic dialogues over the catalog (a seeker names an item, the
 recommender answers with another of its categories): this measures speed, not quality."""
@@ -20,6 +21,9 @@ from .bench import run_bench
 
 MODEL_CATALOG = "bench-dialogue"
 EXCLUDED = ("interest*", "dialogue*", "ranker*")
+# (label, CONVREC_RETRIEVAL_DIALOGUE, CONVREC_PREPARE_DIALOGUE)
+RUNS = (("without the model", "false", "true"), ("model, turns on demand", "true", "false"),
+        ("model, turns prepared", "true", "true"))
 
 
 def synthetic_cases(catalog, count: int = 300, seed: int = 0) -> list[TextCase]:
@@ -55,7 +59,7 @@ def model_catalog(artifacts_dir: Path, catalog_name: str, work: Path, progress: 
     return target
 
 
-def compare_dialogue(root: Path, levels: list[int], conversations: int) -> None:
+def compare_dialogue(root: Path, levels: list[int], conversations: int, think: float = 0.0) -> None:
     from convrec_kit.settings import CommonSettings
 
     settings = CommonSettings()
@@ -63,16 +67,20 @@ def compare_dialogue(root: Path, levels: list[int], conversations: int) -> None:
     model_catalog(settings.artifacts_dir, settings.catalog, root / "artifacts")
     served = {"CONVREC_ARTIFACTS_DIR": str(root / "artifacts"), "CONVREC_CATALOG": MODEL_CATALOG}
     results = {}
-    for label, switch in (("without", "false"), ("with", "true")):
-        print(f"\n== {label} the dialogue model: {conversations} conversations per client at {levels} clients")
-        cluster = Cluster(root / label, extra_env={**served, "CONVREC_RETRIEVAL_DIALOGUE": switch})
+    for label, model, prepare in RUNS:
+        print(f"\n== {label}: {conversations} conversations per client at {levels} clients, "
+              f"{think:g} s between a user's turns")
+        env = {**served, "CONVREC_RETRIEVAL_DIALOGUE": model, "CONVREC_PREPARE_DIALOGUE": prepare}
+        cluster = Cluster(root / label.replace(" ", "-"), extra_env=env)
         try:
             cluster.start()
             results[label] = run_bench(cluster.address(), levels, conversations, cluster.metrics_ports,
-                                       cluster.pids())
+                                       cluster.pids(), think=think)
         finally:
             cluster.stop()
-    print(f"\n{'clients':>7} {'p50 without':>12} {'p50 with':>9} {'growth ms':>10} {'p99 without':>12} {'p99 with':>9}")
-    for a, b in zip(results["without"], results["with"], strict=True):
-        print(f"{a['clients']:>7} {a['p50_ms']:>12.1f} {b['p50_ms']:>9.1f} {b['p50_ms'] - a['p50_ms']:>+10.1f} "
-              f"{a['p99_ms']:>12.1f} {b['p99_ms']:>9.1f}")
+    base = results[RUNS[0][0]]
+    print(f"\n{'clients':>7} {'run':>24} {'p50 ms':>8} {'growth':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for label, rows in results.items():
+        for row, first in zip(rows, base, strict=True):
+            print(f"{row['clients']:>7} {label:>24} {row['p50_ms']:>8.1f} {row['p50_ms'] - first['p50_ms']:>+8.1f} "
+                  f"{row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f}")

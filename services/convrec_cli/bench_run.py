@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--secure", action="store_true", help="plain, then TLS on every service and auth")
     parser.add_argument("--interest", action="store_true", help="the interest formula, then a trained model")
     parser.add_argument("--dialogue", action="store_true", help="without, then with a trained dialogue model")
+    parser.add_argument("--think", type=float, default=0.0, help="--dialogue: seconds a user pauses between turns")
     parser.add_argument("--understanding", action="store_true",
                         help="the intent service with the rules, then with the joint model")
     args = parser.parse_args()
@@ -147,7 +148,8 @@ def main() -> None:
         if args.stores or args.secure or args.interest or args.mode != "embedded":
             parser.error("--dialogue runs on its own (embedded, SQLite)")
         with tempfile.TemporaryDirectory(prefix="convrec-bench-") as tmp:
-            compare_dialogue(Path(tmp), [int(x) for x in (args.clients or "1,8").split(",")], args.conversations)
+            compare_dialogue(Path(tmp), [int(x) for x in (args.clients or "1,8").split(",")], args.conversations,
+                             args.think)
         return
     if args.interest:
         if args.stores or args.secure or args.mode != "embedded":

@@ -30,10 +30,10 @@ class TurnResult:
 
 
 class DialogueEngine:
-    def __init__(self, clients: Clients, candidates: int) -> None:
+    def __init__(self, clients: Clients, candidates: int, prepare_dialogue: bool = True) -> None:
         self.clients = clients
         self.fetcher = Fetcher(clients, candidates)
-        self.preparer = TurnPreparer(clients.retrieval)
+        self.preparer = TurnPreparer(clients.retrieval, enabled=prepare_dialogue)
 
     async def respond(self, session: Session, turn: TurnContext, on: Call) -> TurnResult:
         shown_items = await self._shown_items(session, turn.parse, on)

@@ -69,7 +69,8 @@ async def run(settings: GatewaySettings) -> None:
     )
     store = await open_store(settings)
     limits = open_limits(settings, load_settings(RateLimitSettings))
-    servicer = DialogueServicer(DialogueEngine(clients, settings.retrieval_candidates), store, settings, limits)
+    engine = DialogueEngine(clients, settings.retrieval_candidates, settings.prepare_dialogue)
+    servicer = DialogueServicer(engine, store, settings, limits)
 
     async def load(health) -> None:
         await follow_readiness(health, ReadyOnce(channels))

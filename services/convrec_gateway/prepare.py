@@ -21,14 +21,15 @@ QUIET_SECONDS = 60.0
 
 
 class TurnPreparer:
-    def __init__(self, retrieval) -> None:
+    def __init__(self, retrieval, enabled: bool = True) -> None:
         self._retrieval = retrieval
+        self._enabled = enabled
         self._tasks: set[asyncio.Task] = set()
         self._quiet_until = 0.0
 
     def prepare(self, texts: list[str], request_id: str = "") -> None:
         texts = [t for t in (talk_text(x) for x in texts) if t]
-        if not texts or time.monotonic() < self._quiet_until:
+        if not self._enabled or not texts or time.monotonic() < self._quiet_until:
             return
         task = asyncio.create_task(self._send(texts, request_id))
         self._tasks.add(task)

@@ -33,6 +33,9 @@ class GatewaySettings(CommonSettings):
     max_history_turns: int = Field(default=100, ge=1)
     max_feedback_events: int = Field(default=500, ge=1)
     retrieval_candidates: int = Field(default=100, ge=10, le=1000)
+    # Hand each turn's utterance and reply to retrieval ahead of time (PrepareDialogue), so a
+    # catalog's dialogue model finds them encoded.
+    prepare_dialogue: bool = True
 
     @field_validator("redis_url")
     @classmethod
