@@ -27,6 +27,7 @@ async def run(settings: RankingSettings) -> None:
     async def load(health) -> None:
         learned = LearnedRanker.for_catalog(settings.catalog_dir) if settings.ranking_learned else None
         if learned is not None:
+            learned.rerank = settings.ranking_rerank or learned.rerank
             log.info("learned_ranker", version=learned.version, rerank=learned.rerank)
         if interest is None:
             servicer.ranker = await asyncio.to_thread(Ranker, settings.catalog_dir, learned=learned)

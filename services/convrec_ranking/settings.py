@@ -11,6 +11,9 @@ class RankingSettings(CommonSettings):
     # Order the blend's best items by the catalog's learned ranker (`convrec train ranker`) when
     # it has one. Off by default: on ReDial it is not yet measurably better than the blend.
     ranking_learned: bool = False
+    # How many of the blend's best items the learned ranker re-orders; 0: as many as it was
+    # trained on (its manifest's `rerank`).
+    ranking_rerank: int = Field(default=0, ge=0, le=1000)
 
     @property
     def port(self) -> int:

@@ -34,6 +34,22 @@ def running_triton(workdir: Path, artifacts_dir: Path, catalog: str | None = Non
         server.stop()
 
 
+def assert_bad_request_is_refused(url: str, model: str, tensors: dict, kinds: dict, message: str) -> None:
+    """Raw named tensors ({name: array}, Triton types in `kinds`) answered with a Triton error
+    matching `message`, and the model still ready afterwards."""
+    import tritonclient.grpc as triton_grpc
+    from tritonclient.utils import InferenceServerException
+
+    client = triton_grpc.InferenceServerClient(url)
+    inputs = []
+    for name, array in tensors.items():
+        inputs.append(triton_grpc.InferInput(name, list(array.shape), kinds[name][0]))
+        inputs[-1].set_data_from_numpy(array)
+    with pytest.raises(InferenceServerException, match=message):
+        client.infer(model, inputs)
+    assert client.is_model_ready(model)
+
+
 def say(stub, utterance: str, session_id: str = "", user_id: str = "", page_size: int = 10, **kwargs):
     return stub.Converse(
         dialogue_pb2.ConverseRequest(

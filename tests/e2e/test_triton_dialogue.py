@@ -9,8 +9,6 @@ import asyncio
 import grpc
 import numpy as np
 import pytest
-import tritonclient.grpc as triton_grpc
-from tritonclient.utils import InferenceServerException
 
 from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
@@ -23,7 +21,7 @@ from convrec_kit.models.dialogue.client import TritonDialogue
 from convrec_kit.models.dialogue.inputs import ASSISTANT, USER, DialogueInput
 from convrec_kit.models.dialogue.model import DialogueModel
 
-from .helpers import running_triton
+from .helpers import assert_bad_request_is_refused, running_triton
 
 ROLE = common_pb2.Turn.Role
 
@@ -84,14 +82,7 @@ async def test_parity_with_the_embedded_model_alone_and_batched(triton, trained,
 def test_a_bad_request_is_an_error_not_a_crash(triton, embedded):
     tensors = wire.request_tensors(dialogues(embedded.net.dim, 2)[1])
     tensors["ITEMS"] = np.array([[len(embedded.bias) + 5]], dtype=np.int64)
-    client = triton_grpc.InferenceServerClient(triton.url)
-    inputs = []
-    for name, array in tensors.items():
-        inputs.append(triton_grpc.InferInput(name, list(array.shape), wire.INPUTS[name][0]))
-        inputs[-1].set_data_from_numpy(array)
-    with pytest.raises(InferenceServerException, match="outside the catalog"):
-        client.infer(DIALOGUE_MODEL, inputs)
-    assert client.is_model_ready(DIALOGUE_MODEL)
+    assert_bad_request_is_refused(triton.url, DIALOGUE_MODEL, tensors, wire.INPUTS, "outside the catalog")
 
 
 def retrieve(address: str, catalog) -> retrieval_pb2.RetrieveResponse:

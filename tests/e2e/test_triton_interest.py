@@ -10,8 +10,6 @@ import datetime as dt
 import grpc
 import numpy as np
 import pytest
-import tritonclient.grpc as triton_grpc
-from tritonclient.utils import InferenceServerException
 
 from convrec.common.v1 import common_pb2
 from convrec.ranking.v1 import ranking_pb2, ranking_pb2_grpc
@@ -25,7 +23,7 @@ from convrec_ranking.interest import model_source
 from convrec_ranking.ranker import Ranker
 from unit.interest_fixtures import train_synthetic
 
-from .helpers import running_triton  # tests/ is on the path: e2e and unit are packages
+from .helpers import assert_bad_request_is_refused, running_triton  # tests/ is on the path: e2e and unit are packages
 
 FT = common_pb2.FeedbackType
 
@@ -86,14 +84,7 @@ async def test_parity_with_the_embedded_model_alone_and_batched(triton, trained,
 def test_a_bad_request_is_an_error_not_a_crash(triton, embedded):
     tensors = wire.request_tensors(requests(1)[0])
     tensors["CANDIDATES"] = np.array([[len(embedded.table) + 5]], dtype=np.int64)
-    client = triton_grpc.InferenceServerClient(triton.url)
-    inputs = []
-    for name, array in tensors.items():
-        inputs.append(triton_grpc.InferInput(name, list(array.shape), wire.INPUTS[name][0]))
-        inputs[-1].set_data_from_numpy(array)
-    with pytest.raises(InferenceServerException, match="outside the catalog"):
-        client.infer(INTEREST_MODEL, inputs)
-    assert client.is_model_ready(INTEREST_MODEL)
+    assert_bad_request_is_refused(triton.url, INTEREST_MODEL, tensors, wire.INPUTS, "outside the catalog")
 
 
 def test_the_ranking_service_scores_interest_on_triton(tmp_path, triton, trained, catalog):
