@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     redial.add_argument("--weights", type=Path, help="blend weights JSON (default: the tuned ReDial weights)")
     redial.add_argument("--no-dialogue-model", action="store_true",
                         help="no dialogue model trained or served")
+    redial.add_argument("--rerank", type=int, nargs="+", default=(), metavar="N",
+                        help="replay the learned ranker re-ordering the blend's best N items, once per N "
+                        "(default: as many as it was trained on)")
     redial.add_argument("--no-learned-ranker", action="store_true",
                         help="no learned ranker trained or served (the hand-set blend ranks)")
     retrieval = kinds.add_parser(
@@ -104,6 +107,7 @@ def run(args: argparse.Namespace) -> None:
                 weights=args.weights or redial.WEIGHTS,
                 dialogue_model=not args.no_dialogue_model,
                 learned_ranker=not args.no_learned_ranker,
+                rerank=args.rerank,
             )
             print(redial.format_report(report))
         else:

@@ -48,6 +48,7 @@ class System:
 
     dialogue_model: bool = False
     learned_ranker: bool = False
+    rerank: int = 0  # how many of the blend's best items the learned ranker re-orders; 0: as trained
 
 
 @dataclass
@@ -214,6 +215,7 @@ def evaluate(
     dialogue_model: bool = True,
     learned_ranker: bool = True,
     progress: bool = True,
+    rerank: tuple[int, ...] = (),
 ) -> dict:
     from convrec_build.pipeline import build
     from convrec_kit.settings import CommonSettings, load_settings
@@ -259,7 +261,9 @@ def evaluate(
 
         try:
             train_ranker(artifacts_dir, catalog_name, split.train, dialogues_path, workers=workers, progress=progress)
-            systems[RANKED] = System(dialogue_model=dialogue_model, learned_ranker=True)
+            for depth in rerank or (0,):
+                name = f"{RANKED} (re-ranks {depth})" if depth else RANKED
+                systems[name] = System(dialogue_model=dialogue_model, learned_ranker=True, rerank=depth)
         except ValueError as exc:  # too few training dialogues to learn from
             print(f"learned ranker not trained: {exc}")
     replays = {}
@@ -331,6 +335,7 @@ def replay_cluster(work: Path, artifacts_dir: Path, catalog_name: str, system: S
             "CONVREC_STATE_PATH": str(work / "cluster" / "state.sqlite3"),
             "CONVREC_RETRIEVAL_DIALOGUE": str(system.dialogue_model).lower(),
             "CONVREC_RANKING_LEARNED": str(system.learned_ranker).lower(),
+            "CONVREC_RANKING_RERANK": str(system.rerank),
         },
     )
     try:

@@ -19,9 +19,9 @@ from .network import Config, DialogueNet
 @dataclass(frozen=True)
 class TrainConfig(JsonSettings):
     # Chosen on a dev split of the ReDial training part (README, "The dialogue model").
-    epochs: int = 4
+    epochs: int = 12
     batch_size: int = 64
-    lr: float = 3e-3
+    lr: float = 5e-4
     weight_decay: float = 0.1
     seed: int = 42
 
