@@ -316,6 +316,13 @@ def _simple_lookups(text: str, language: str, out: Extraction) -> None:
     _ordinal(text, out)
 
 
+def ordinal_of(text: str) -> int:
+    """The place in the list a text names ("the second one" 2, "第三部" 3, the last -1), else 0."""
+    found = Extraction()
+    _ordinal(text.lower(), found)
+    return found.ordinal
+
+
 def _ordinal(text: str, out: Extraction) -> None:
     m = re.search(
         r"(?:the\s+)?(" + "|".join(lx.ORDINALS_EN) + r")\s+(?:one|movie|film|book|item|pick|suggestion)", text

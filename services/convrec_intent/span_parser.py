@@ -19,7 +19,7 @@ from convrec_kit.models.understanding.terms import CatalogTerms
 from convrec_kit.vocabulary import Mood
 
 from . import flags
-from .constraints import Extraction, extract
+from .constraints import Extraction, extract, ordinal_of
 from .mentions import PeopleLinker, TitleLinker
 from .parser import intent_scores, language_of, mention_message, turn_fields
 
@@ -78,6 +78,8 @@ class SpanParser:
         ("mala hotpot"), a category candidate."""
         by_slot: dict[Slot, list[str]] = {}
         for span, _ in understood.spans:
+            if ordinal_of(span.text):
+                continue  # "第三部", "the second one": which item of the list (the rules read it), not what it is
             slot, values = span.slot, [span.text]
             if slot is Slot.TITLE and not any(m.start < span.end and span.start < m.end for m in mentions):
                 slot = Slot.CATEGORY

@@ -87,3 +87,12 @@ def test_asking_for_the_catalogs_own_categories_is_in_scope():
     assert parser_for(restaurants).parse(text, u).intent == intent_pb2.INTENT_TYPE_RECOMMEND
     text, u = understood("book me a flight to paris", intent="OUT_OF_SCOPE")
     assert parser_for(restaurants).parse(text, u).intent == intent_pb2.INTENT_TYPE_OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize("marked", ["like [第三部](title) but newer", "类似[第三部](keyword)的",
+                                    "more like [the second one](keyword)"])
+def test_a_place_in_the_list_is_read_as_the_place_not_searched_for(demo, marked):
+    text, u = understood(marked, "REFINE")
+    parsed = demo.parse(text, u)
+    assert list(parsed.constraints.keywords) == [] and parsed.rewritten_query == ""
+    assert parsed.ordinal in (2, 3)
