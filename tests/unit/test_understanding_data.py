@@ -98,3 +98,19 @@ def test_terms_link_exact_names_without_the_encoder_and_others_by_similarity():
     assert terms.link(["x"], lambda t: np.array([[0.5, 0.5, 0.5, 0.5]], np.float32), (0.9, 0.9))[0][0] is None
     # below the name threshold, what sets the items apart decides
     assert terms.link(["x"], lambda t: np.array([[0.5, 0.5, 0.5, 0.5]], np.float32), (0.9, 0.4))[0][0] == "horror"
+
+
+@pytest.mark.parametrize("marked, joined", [
+    ("想吃[水](keyword)[煮鱼](title)", [("水煮鱼", "title")]),
+    ("想去吃[寿](category)[司omakase](title)", [("寿司omakase", "title")]),
+    ("[90年代](year)[动作片](category)", [("90年代", "year"), ("动作片", "category")]),
+    ("[周星驰](person)[喜剧](category)", [("周星驰", "person"), ("喜剧", "category")]),
+    ("[科幻](category)[动作片](category)", [("科幻", "category"), ("动作片", "category")]),
+    ("[dark](mood) [comedy](category)", [("dark", "mood"), ("comedy", "category")]),
+])
+def test_a_chinese_word_the_tagger_split_across_slots_is_one_span(tokenizer, marked, joined):
+    text, spans = markup.parse(marked)
+    encoded = encode(tokenizer, [text])
+    tags = tag_targets(encoded.offsets[0], spans)
+    decoded = decode_spans(text, encoded.offsets[0], [t if t != IGNORE else 0 for t in tags])
+    assert [(s.text, s.slot.value) for s, _ in decoded] == joined

@@ -121,7 +121,36 @@ def decode_spans(
             last[3].append(score)
         else:
             spans.append([token[0], token[1], slot, [score]])
-    return [out for span in spans if span is not None and (out := _span(text, *span)) is not None]
+    decoded = [out for span in spans if span is not None and (out := _span(text, *span)) is not None]
+    return _join_split_words(text, decoded)
+
+
+# Slots whose touching spans stay apart: numbers ("90年代" + "动作片") and names.
+KEPT_APART = frozenset({Slot.YEAR, Slot.PRICE, Slot.RUNTIME, Slot.RATING, Slot.PERSON})
+
+
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+def _split_word(text: str, left: Span, right: Span) -> bool:
+    """Whether two spans are pieces of one Chinese word the tagger gave two slots ("水" + "煮鱼")."""
+    after = text[right.start]
+    touching = left.end == right.start and _cjk(text[left.end - 1]) and (_cjk(after) or after.isalnum())
+    return touching and left.slot != right.slot and not {left.slot, right.slot} & KEPT_APART
+
+
+def _join_split_words(text: str, spans: list[tuple[Span, float]]) -> list[tuple[Span, float]]:
+    """Pieces of one word joined into one span, with the slot of the longer piece."""
+    out: list[tuple[Span, float]] = []
+    for span, prob in spans:
+        if out and _split_word(text, out[-1][0], span):
+            last, last_prob = out[-1]
+            slot = last.slot if len(last.text) >= len(span.text) else span.slot
+            out[-1] = (Span(last.start, span.end, slot, text[last.start : span.end]), (last_prob + prob) / 2)
+        else:
+            out.append((span, prob))
+    return out
 
 
 def _span(text: str, start: int, end: int, slot: str, probs: list[float]) -> tuple[Span, float] | None:
