@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ...text import has_cjk
 from .labels import INTENT_INDEX, TAG_INDEX, TAGS, Slot
 from .markup import Span
 
@@ -129,14 +130,10 @@ def decode_spans(
 KEPT_APART = frozenset({Slot.YEAR, Slot.PRICE, Slot.RUNTIME, Slot.RATING, Slot.PERSON})
 
 
-def _cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
-
-
 def _split_word(text: str, left: Span, right: Span) -> bool:
     """Whether two spans are pieces of one Chinese word the tagger gave two slots ("水" + "煮鱼")."""
     after = text[right.start]
-    touching = left.end == right.start and _cjk(text[left.end - 1]) and (_cjk(after) or after.isalnum())
+    touching = left.end == right.start and has_cjk(text[left.end - 1]) and (has_cjk(after) or after.isalnum())
     return touching and left.slot != right.slot and not {left.slot, right.slot} & KEPT_APART
 
 
