@@ -19,6 +19,7 @@ from .encoding import decode_spans, encode
 from .labels import INTENTS, TAGS
 from .markup import Span
 from .network import Config, JointModel
+from .viterbi import best_tags
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "weights.safetensors"
@@ -92,20 +93,21 @@ class UnderstandingModel:
 
     @torch.inference_mode()
     def forward_arrays(self, input_ids: np.ndarray, attention_mask: np.ndarray):
-        """(intent probabilities, tag ids, tag probabilities) for token id arrays."""
+        """(intent probabilities, per-token tag probabilities) for token id arrays."""
         ids = torch.from_numpy(input_ids).to(self.device)
         mask = torch.from_numpy(attention_mask).to(self.device)
         intent_logits, tag_logits = self.net(ids, mask)
-        tag_probs = tag_logits.float().softmax(-1)
-        best = tag_probs.max(-1)
-        return (intent_logits.float().softmax(-1).cpu().numpy(), best.indices.cpu().numpy(), best.values.cpu().numpy())
+        return intent_logits.float().softmax(-1).cpu().numpy(), tag_logits.float().softmax(-1).cpu().numpy()
 
     def predict(self, texts: list[str], contexts: list[str] | None = None) -> list[Understood]:
         if not texts:
             return []
         encoded = encode(self.tokenizer, texts, contexts)
-        probs, tags, scores = self.forward_arrays(encoded.input_ids.numpy(), encoded.attention_mask.numpy())
-        return [
-            Understood(probs[row], decode_spans(text, encoded.offsets[row], tags[row].tolist(), scores[row].tolist()))
-            for row, text in enumerate(texts)
-        ]
+        probs, tag_probs = self.forward_arrays(encoded.input_ids.numpy(), encoded.attention_mask.numpy())
+        return [Understood(probs[row], self._spans(text, encoded.offsets[row], tag_probs[row]))
+                for row, text in enumerate(texts)]
+
+    @staticmethod
+    def _spans(text: str, offsets: list, tag_probs: np.ndarray) -> list[tuple[Span, float]]:
+        tags, scores = best_tags(tag_probs, [o is not None for o in offsets])
+        return decode_spans(text, offsets, tags, scores)
