@@ -8,7 +8,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from convrec_kit.catalog import item_from_record, item_to_record
+from convrec_kit.catalog import (
+    category_names_of,
+    category_record,
+    is_category_record,
+    item_from_record,
+    item_to_record,
+)
 
 from .common import (
     CATALOG_FILE,
@@ -41,12 +47,18 @@ def _timestamp(value) -> float | None:
 
 
 def catalog_records(path: Path, report: Report) -> list[dict]:
-    records, ids = [], set()
+    """The valid records: category names first, then items."""
+    names, records, ids = {}, [], set()
     for line, record in tqdm(read_jsonl(path), desc="catalog", unit=" items", disable=None):
+        kind = "category record" if is_category_record(record) else "item"
         try:
+            if kind == "category record":
+                category, by_language = category_names_of(record)
+                names[category] = {**names.get(category, {}), **by_language}
+                continue
             item = item_from_record(record)
         except (ValueError, TypeError) as exc:
-            report.skip("items", f"invalid item ({exc})")
+            report.skip("items", f"invalid {kind} ({exc})")
             report.notes.setdefault("first_errors", []).append(f"{path.name}:{line}: {exc}")
             continue
         if item.item_id in ids:
@@ -56,7 +68,7 @@ def catalog_records(path: Path, report: Report) -> list[dict]:
         records.append(item_to_record(item))
     if not records:
         raise DataError(f"{path}: no valid items")
-    return records
+    return [category_record(c, n) for c, n in sorted(names.items())] + records
 
 
 def interaction_records(path: Path, item_ids: set[str], report: Report) -> list[dict]:
@@ -109,9 +121,13 @@ def import_jsonl(catalog: Path, interactions: Path | None, out_dir: Path, force:
     report = Report(source=f"jsonl {catalog}", inputs_sha256=sha)
     records = catalog_records(catalog, report)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report.imported["items"] = write_jsonl(out_dir / CATALOG_FILE, records)
+    write_jsonl(out_dir / CATALOG_FILE, records)
+    item_ids = {r["item_id"] for r in records if not is_category_record(r)}
+    report.imported["items"] = len(item_ids)
+    if len(item_ids) < len(records):
+        report.imported["category_names"] = len(records) - len(item_ids)
     if interactions:
-        events = interaction_records(interactions, {r["item_id"] for r in records}, report)
+        events = interaction_records(interactions, item_ids, report)
         report.imported["interactions"] = write_jsonl(out_dir / INTERACTIONS_FILE, events)
     if "first_errors" in report.notes:
         report.notes["first_errors"] = report.notes["first_errors"][:20]

@@ -36,6 +36,31 @@ def item_from_record(record: dict) -> common_pb2.Item:
     )
 
 
+def is_category_record(record: dict) -> bool:
+    """A line naming a category in other languages rather than an item:
+    {"category": "sichuan", "names": {"zh": "川菜"}} (a name, or a list of names, per language)."""
+    return "category" in record and "item_id" not in record
+
+
+def category_names_of(record: dict) -> tuple[str, dict[str, list[str]]]:
+    """(category, names per language) of a category record, checked."""
+    category = str(record.get("category", "")).strip().lower()
+    names = record.get("names")
+    if not category or not isinstance(names, dict) or not names:
+        raise ValueError("a category record needs a category and names per language")
+    out: dict[str, list[str]] = {}
+    for language, value in names.items():
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise ValueError(f"names of {category!r} in {language!r}: a name or a list of names")
+        out[str(language)] = [v.strip() for v in values]
+    return category, out
+
+
+def category_record(category: str, names: dict[str, list[str]]) -> dict:
+    return {"category": category, "names": names}
+
+
 def item_to_record(item: common_pb2.Item) -> dict:
     return {
         "item_id": item.item_id,
@@ -103,10 +128,14 @@ def item_text(item: common_pb2.Item, fields: Iterable[str] = KNOWN_NAME_FIELDS) 
 
 
 class Catalog:
-    """An immutable list of items with an id index."""
+    """An immutable list of items with an id index, and the names its categories have in other
+    languages where the catalog gives them."""
 
-    def __init__(self, items: Iterable[common_pb2.Item]) -> None:
+    def __init__(
+        self, items: Iterable[common_pb2.Item], category_names: dict[str, dict[str, list[str]]] | None = None
+    ) -> None:
         self.items: list[common_pb2.Item] = list(items)
+        self.category_names = dict(category_names or {})
         self.index: dict[str, int] = {}
         for position, item in enumerate(self.items):
             if item.item_id in self.index:
@@ -115,7 +144,21 @@ class Catalog:
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
-        return cls(item_from_record(r) for r in read_jsonl(path))
+        items, names = [], {}
+        for record in read_jsonl(path):
+            if is_category_record(record):
+                category, by_language = category_names_of(record)
+                names[category] = {**names.get(category, {}), **by_language}
+            else:
+                items.append(item_from_record(record))
+        return cls(items, names)
+
+    def records(self) -> Iterator[dict]:
+        """The catalog as JSONL records: its category names, then its items."""
+        for category, names in sorted(self.category_names.items()):
+            yield category_record(category, names)
+        for item in self.items:
+            yield item_to_record(item)
 
     def __len__(self) -> int:
         return len(self.items)

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from convrec_kit import artifacts
-from convrec_kit.catalog import Catalog, item_to_record, read_jsonl
+from convrec_kit.catalog import Catalog, read_jsonl
 from convrec_kit.models.minilm import DIMENSION, MiniLMEncoder
 
 FORMAT_VERSION = 1
@@ -142,8 +142,8 @@ def build_catalog(
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
     with (tmp / artifacts.CATALOG_FILE).open("w", encoding="utf-8") as handle:
-        for item in catalog.items:
-            handle.write(json.dumps(item_to_record(item), ensure_ascii=False) + "\n")
+        for record in catalog.records():
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     np.save(tmp / artifacts.EMBEDDINGS_FILE, embeddings)
     faiss.write_index(index, str(tmp / artifacts.DENSE_INDEX_FILE))
     stats: dict = {}

@@ -8,6 +8,7 @@ import pytest
 
 from convrec_data.common import DataError
 from convrec_data.jsonl import import_jsonl
+from convrec_kit.catalog import Catalog
 
 
 def write(path, rows):
@@ -65,3 +66,20 @@ def test_errors_name_the_file_and_line(tmp_path):
     array = write(tmp_path / "array.jsonl", ["[1, 2]"])
     with pytest.raises(DataError, match="expected a JSON object"):
         import_jsonl(array, None, tmp_path / "out")
+
+
+def test_category_names_pass_through_the_import(tmp_path):
+    catalog = write(tmp_path / "items.jsonl", [
+        {"category": "Sichuan", "names": {"zh": "川菜"}},
+        {"category": "sichuan", "names": {"ja": ["四川料理"]}},
+        {"category": "thai", "names": "泰国菜"},
+        {"item_id": "a", "title": "A", "categories": ["restaurant", "sichuan"]},
+    ])
+    report = import_jsonl(catalog, None, tmp_path / "out")
+    assert report.imported == {"items": 1, "category_names": 1}
+    assert report.skipped["items"] == {"invalid category record (a category record needs a category and names per "
+                                       "language)": 1}
+    loaded = Catalog.load(tmp_path / "out" / "catalog.jsonl")
+    assert loaded.category_names == {"sichuan": {"zh": ["川菜"], "ja": ["四川料理"]}}
+    assert [i.item_id for i in loaded.items] == ["a"]
+    assert list(loaded.records())[0] == {"category": "sichuan", "names": {"zh": ["川菜"], "ja": ["四川料理"]}}

@@ -100,6 +100,18 @@ def test_terms_link_exact_names_without_the_encoder_and_others_by_similarity():
     assert terms.link(["x"], lambda t: np.array([[0.5, 0.5, 0.5, 0.5]], np.float32), (0.9, 0.4))[0][0] == "horror"
 
 
+def test_a_category_s_other_names_link_first_with_their_own_threshold():
+    names = ["action", "sport", "movie"]
+    vectors = np.eye(3, 5, dtype=np.float32)
+    aliases = [(0, "动作"), (1, "体育")]
+    terms = CatalogTerms(names, vectors, vectors.copy(), ["movie"], aliases, np.eye(2, 5, k=3, dtype=np.float32))
+    assert terms.link(["动作"], lambda t: pytest.fail("an other name is matched as written"))[0] == ("action", 1.0)
+    # "动作片": close to 动作 (fourth axis), and closer to sport's own name than to action's
+    span = np.array([[0.3, 0.5, 0.0, 0.8, 0.0]], np.float32)
+    assert terms.link(["动作片"], lambda t: span, (0.45, 0.99), alias_threshold=0.7)[0][0] == "action"
+    assert terms.link(["动作片"], lambda t: span, (0.45, 0.99), alias_threshold=0.9)[0][0] == "sport"
+
+
 @pytest.mark.parametrize("marked, joined", [
     ("想吃[水](keyword)[煮鱼](title)", [("水煮鱼", "title")]),
     ("想去吃[寿](category)[司omakase](title)", [("寿司omakase", "title")]),
