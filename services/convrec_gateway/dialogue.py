@@ -9,6 +9,7 @@ from convrec.intent.v1 import intent_pb2
 from convrec_kit import feedback as policy
 
 from . import render
+from .catalog_profile import CatalogProfiles, Profile
 from .fetch import Call, Clients, Fetcher
 from .plan import LIST_ACTS, TurnContext, list_request
 from .prepare import TurnPreparer
@@ -34,6 +35,7 @@ class DialogueEngine:
         self.clients = clients
         self.fetcher = Fetcher(clients, candidates)
         self.preparer = TurnPreparer(clients.retrieval, enabled=prepare_dialogue)
+        self.profiles = CatalogProfiles(clients.retrieval)
 
     async def respond(self, session: Session, turn: TurnContext, on: Call) -> TurnResult:
         shown_items = await self._shown_items(session, turn.parse, on)
@@ -62,14 +64,14 @@ class DialogueEngine:
             if reduced.target in items:
                 fields = list(turn.parse.detail_fields)
                 return render.item_details(items[reduced.target], fields, lang), reduced.state
-            return render.small(Act.NO_TARGET, reduced.intent, lang), reduced.state
+            return render.small(Act.NO_TARGET, reduced.intent, lang, Profile()), reduced.state
         if reduced.act == Act.EXPLAIN:
             stored = reduced.state.components_of(reduced.target)
             ids = [reduced.target, *render.evidence_ids(stored[1] if stored else [])]
             items = await self.fetcher.items(ids, on)
             history = [*turn.stored, *reduced.state.events()]
             return render.explanation(reduced, items, history, lang), reduced.state
-        return render.small(reduced.act, reduced.intent, lang), reduced.state
+        return render.small(reduced.act, reduced.intent, lang, await self.profiles.get(on)), reduced.state
 
     async def _list(self, reduced: Reduced, turn: TurnContext, on: Call) -> tuple[Outcome, Session]:
         request = list_request(reduced, turn)
@@ -79,7 +81,8 @@ class DialogueEngine:
         items = await self.fetcher.items(ids, on)
         if ranked:  # an empty answer leaves the last list on screen for references
             reduced.state = reduce(reduced.state, ListShown(tuple(ranked), request.query)).state
-        outcome = render.listing(reduced, ranked, items, request.history, reduced.state.language)
+        profile = await self.profiles.get(on)
+        outcome = render.listing(reduced, ranked, items, request.history, reduced.state.language, profile)
         return outcome, reduced.state
 
     async def _shown_items(self, session: Session, parse: intent_pb2.ParseResponse, on: Call):

@@ -76,6 +76,18 @@ def join(lang: str, names: list[str], kind: str = "and") -> str:
     return text(lang, f"list.{kind}", items=sep.join(names[:-1]), last=names[-1])
 
 
+def plural(lang: str, noun: str) -> str:
+    """A noun for more than one, by the language's rule ("grammar.plural"): "english" adds -s
+    or -es (-ies after a consonant's y) to a word in Latin letters; "none" leaves it."""
+    if text(lang, "grammar.plural") != "english" or not noun.isascii() or not noun[-1:].isalpha():
+        return noun
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
 def category(lang: str, name: str) -> str:
     """A category's display name; the name itself where the catalogs have none."""
     return label(lang, "category", name)

@@ -13,6 +13,7 @@ from convrec_kit.vocabulary import item_evidence
 
 from . import details as detail_answers
 from . import replies
+from .catalog_profile import Profile
 from .explain import breakdown, explain
 from .reducer import Act, Reduced
 
@@ -28,20 +29,21 @@ class Outcome:
     suggestions: list[str] = field(default_factory=list)
 
 
-def small(act: Act, intent: int, lang: str) -> Outcome:
-    """Turns answered without items."""
+def small(act: Act, intent: int, lang: str, profile: Profile) -> Outcome:
+    """Turns answered without items; what the catalog offers is named by its kinds."""
     texts = {
         Act.GREETING: (A.ACTION_SMALL_TALK, replies.greeting, True),
-        Act.GOODBYE: (A.ACTION_GOODBYE, replies.goodbye, False),
+        Act.GOODBYE: (A.ACTION_GOODBYE, lambda lang, _: replies.goodbye(lang), False),
         Act.CHITCHAT: (A.ACTION_SMALL_TALK, replies.chitchat, True),
         Act.OUT_OF_SCOPE: (A.ACTION_OUT_OF_SCOPE, replies.out_of_scope, True),
         Act.CLARIFY: (A.ACTION_ASK_CLARIFICATION, replies.clarify, True),
-        Act.NO_TARGET: (A.ACTION_ACKNOWLEDGE, replies.no_target, False),
+        Act.NO_TARGET: (A.ACTION_ACKNOWLEDGE, lambda lang, _: replies.no_target(lang), False),
     }
     action, text, suggest = texts[act]
     if act == Act.NO_TARGET:
         action = _NO_TARGET_ACTION.get(intent, action)
-    return Outcome(action, text(lang), suggestions=replies.clarify_suggestions(lang) if suggest else [])
+    suggestions = replies.clarify_suggestions(lang, profile) if suggest else []
+    return Outcome(action, text(lang, profile), suggestions=suggestions)
 
 
 _NO_TARGET_ACTION = {
@@ -76,7 +78,8 @@ def evidence_ids(components) -> list[str]:
     return [i for i in map(item_evidence, components) if i]
 
 
-def listing(reduced: Reduced, ranked, items: dict[str, common_pb2.Item], history, lang: str) -> Outcome:
+def listing(reduced: Reduced, ranked, items: dict[str, common_pb2.Item], history, lang: str,
+            profile: Profile) -> Outcome:
     """A recommended list; history (the user's feedback) words the interest reasons."""
     state = reduced.state
     title_of, opinion_of = _titles(items, lang), _opinions(history)
@@ -97,8 +100,8 @@ def listing(reduced: Reduced, ranked, items: dict[str, common_pb2.Item], history
         if s.item_id in items
     ]
     titles = [title_of(s.item_id) for s in ranked]
-    domain = _common_kind([items[s.item_id] for s in ranked if s.item_id in items])
-    listed = replies.recommend(titles, state.wanted, lang, "", domain)
+    domain = _common_kind([items[s.item_id] for s in ranked if s.item_id in items], profile)
+    listed = replies.recommend(titles, state.wanted, lang, "", domain, profile)
     reply = replies.sentences([*lead, listed, _ambiguity_note(reduced, title_of, lang)], lang)
     action = A.ACTION_ACKNOWLEDGE if reduced.act == Act.LIKED else A.ACTION_RECOMMEND
     return Outcome(action, reply, recs, replies.suggestions_after_list(titles[0], lang, domain))
@@ -143,8 +146,8 @@ def _titles(items: dict[str, common_pb2.Item], lang: str):
     return lambda item_id: display_title(items[item_id], lang) if item_id in items else item_id
 
 
-def _common_kind(items: list[common_pb2.Item]) -> str:
-    """'movie', 'book' or 'product' when every item is of that kind, else ''."""
-    kinds = {k for item in items for k in item.categories if k in ("movie", "book", "product")}
+def _common_kind(items: list[common_pb2.Item], profile: Profile) -> str:
+    """The catalog's kind of item ('movie', 'restaurant') when every item is of that kind, else ''."""
+    kinds = {k for item in items for k in item.categories if k in profile.kinds}
     return kinds.pop() if len(kinds) == 1 else ""
 

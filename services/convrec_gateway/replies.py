@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from . import messages as m
+from .catalog_profile import Profile
 from .session import Wanted
 
 # Fields that share another field's texts.
@@ -46,11 +47,21 @@ def _one(count: int) -> str:
     return ".one" if count == 1 else ""
 
 
-def recommend(titles: list[str], wanted: Wanted, lang: str, lead: str = "", domain: str = "") -> str:
+def _items(lang: str, domain: str, count: int, profile: Profile) -> str:
+    """"5 movies", "5 restaurants", "5 picks" (no one kind)."""
+    one = _one(count)
+    if m.has(f"items.{domain}{one}"):
+        return m.text(lang, f"items.{domain}{one}", count=count)
+    if domain in profile.kinds:
+        return m.text(lang, f"items.kind{one}", count=count, noun=profile.noun(domain, lang, count))
+    return m.text(lang, f"items.any{one}", count=count)
+
+
+def recommend(titles: list[str], wanted: Wanted, lang: str, lead: str = "", domain: str = "",
+              profile: Profile = Profile()) -> str:
     summary = describe(wanted, lang)
-    domain = wanted.domain or domain
     count, one = len(titles), _one(len(titles))
-    items = m.text(lang, m.first(f"items.{domain}{one}", f"items.any{one}"), count=count)
+    items = _items(lang, wanted.domain or domain, count, profile)
     if count > 5:
         shown = m.text(lang, "recommend.titles_more", titles=m.text(lang, "list.sep").join(titles[:5]), rest=count - 5)
     else:
@@ -104,32 +115,34 @@ def more_like(title: str, lang: str) -> str:
     return m.text(lang, "more_like", title=title)
 
 
-def greeting(lang: str) -> str:
-    return m.text(lang, "greeting")
+def greeting(lang: str, profile: Profile) -> str:
+    return m.text(lang, "greeting", kinds=profile.offer(lang))
 
 
 def goodbye(lang: str) -> str:
     return m.text(lang, "goodbye")
 
 
-def chitchat(lang: str) -> str:
-    return m.text(lang, "chitchat")
+def chitchat(lang: str, profile: Profile) -> str:
+    return m.text(lang, "chitchat", kinds=profile.offer(lang))
 
 
 def chitchat_lead(lang: str) -> str:
     return m.text(lang, "chitchat.lead")
 
 
-def clarify(lang: str) -> str:
-    return m.text(lang, "clarify")
+def clarify(lang: str, profile: Profile) -> str:
+    return m.text(lang, "clarify", kinds=profile.offer(lang))
 
 
-def clarify_suggestions(lang: str) -> list[str]:
-    return m.texts(lang, "suggestions.clarify")
+def clarify_suggestions(lang: str, profile: Profile) -> list[str]:
+    """Suggested requests for the catalog's kinds the message catalog has examples for."""
+    known = [f"suggestions.clarify.{k}" for k in profile.kinds if m.has(f"suggestions.clarify.{k}")]
+    return [s for msg_id in known or ["suggestions.clarify.any"] for s in m.texts(lang, msg_id)]
 
 
-def out_of_scope(lang: str) -> str:
-    return m.text(lang, "out_of_scope")
+def out_of_scope(lang: str, profile: Profile) -> str:
+    return m.text(lang, "out_of_scope", kinds=profile.offer(lang))
 
 
 def no_target(lang: str) -> str:
@@ -153,13 +166,8 @@ class _ByLanguage(Mapping):
 
 
 # The fixed messages indexed by language, as callers used them before the functions above.
-CLARIFY = _ByLanguage("clarify")
-CLARIFY_SUGGESTIONS = _ByLanguage("suggestions.clarify", many=True)
-GREETING = _ByLanguage("greeting")
 GOODBYE = _ByLanguage("goodbye")
-CHITCHAT = _ByLanguage("chitchat")
 CHITCHAT_LEAD = _ByLanguage("chitchat.lead")
-OUT_OF_SCOPE = _ByLanguage("out_of_scope")
 NO_TARGET = _ByLanguage("no_target")
 
 

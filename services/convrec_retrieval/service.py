@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 
 from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
+from convrec_kit.catalog import Catalog, kinds_of
 from convrec_kit.errors import invalid_argument, not_ready
 from convrec_kit.models.client import TextEncoder
 from convrec_kit.models.dialogue.client import DialogueHead
@@ -36,6 +37,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
         # are kept, and texts being encoded are awaited rather than encoded twice.
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._pending: dict[tuple[str, str], asyncio.Future] = {}
+        self._described: tuple[Catalog, retrieval_pb2.DescribeCatalogResponse] | None = None
 
     def add_multilingual(self, encoder: TextEncoder, queries: bool = True) -> None:
         """multilingual-e5-small for the dialogue model's turns and, with `queries`, Chinese
@@ -178,6 +180,13 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
                 raise invalid_argument(f"dialogue[{index}].text",
                                        f"dialogue[{index}] is over {self._max_query_bytes} bytes")
 
+    async def DescribeCatalog(self, request, context):
+        catalog = self._ready().catalog
+        if self._described is None or self._described[0] is not catalog:  # once per catalog served
+            described = retrieval_pb2.DescribeCatalogResponse(kinds=catalog_kinds(catalog), items=len(catalog))
+            self._described = (catalog, described)
+        return self._described[1]
+
     async def BatchGetItems(self, request, context):
         engine = self._ready()
         if len(request.item_ids) > MAX_IDS:
@@ -187,3 +196,15 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServiceServicer):
             item = engine.catalog.get(item_id)
             (found if item is not None else missing).append(item if item is not None else item_id)
         return retrieval_pb2.BatchGetItemsResponse(items=found, missing_ids=missing)
+
+
+def catalog_kinds(catalog: Catalog) -> list[retrieval_pb2.CatalogKind]:
+    counts = Counter(c for item in catalog.items for c in item.categories)
+    return [
+        retrieval_pb2.CatalogKind(
+            category=kind,
+            items=counts[kind],
+            names={lang: names[0] for lang, names in catalog.category_names.get(kind, {}).items() if names},
+        )
+        for kind in kinds_of(catalog.items)
+    ]

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from convrec.dialogue.v1 import dialogue_pb2_grpc
+from convrec.retrieval.v1 import retrieval_pb2, retrieval_pb2_grpc
 from convrec_kit import artifacts
 from convrec_kit.cluster import Cluster
 from convrec_kit.settings import REPO_ROOT
@@ -43,12 +44,17 @@ def serve(workdir, artifacts_dir, catalog: str):
 
 
 @pytest.fixture(scope="module")
-def restaurants(tmp_path_factory, artifacts_dir):
+def restaurant_cluster(tmp_path_factory, artifacts_dir):
     cluster = serve(tmp_path_factory.mktemp("restaurants"), artifacts_dir, "restaurants")
-    channel = grpc.insecure_channel(cluster.address())
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def restaurants(restaurant_cluster, artifacts_dir):
+    channel = grpc.insecure_channel(restaurant_cluster.address())
     yield dialogue_pb2_grpc.DialogueServiceStub(channel), artifacts.load_catalog(artifacts_dir / "restaurants")
     channel.close()
-    cluster.stop()
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +93,18 @@ def test_another_domain_is_understood_without_code(restaurants, utterance, categ
     reply = say(stub, utterance)
     assert category in reply.intent.constraints.include_categories
     assert reply.recommendations and all(category in catalog.get(i).categories for i in ids(reply))
+
+
+def test_replies_speak_of_the_served_catalog_s_kind(restaurants, restaurant_cluster):
+    stub, catalog = restaurants
+    with grpc.insecure_channel(restaurant_cluster.address("retrieval")) as channel:
+        described = retrieval_pb2_grpc.RetrievalServiceStub(channel).DescribeCatalog(
+            retrieval_pb2.DescribeCatalogRequest())
+    assert [k.category for k in described.kinds] == ["restaurant"] and described.items == len(catalog)
+    greeting = say(stub, "hello there")
+    assert "restaurants" in greeting.reply and "movie" not in greeting.reply
+    assert greeting.suggested_replies and not any("movie" in s.lower() for s in greeting.suggested_replies)
+    listed = say(stub, "any good sichuan restaurants?", page_size=3)
+    assert listed.reply.startswith("Here are 3 restaurants")
+    other = say(stub, "what's the weather like in Paris tomorrow?")
+    assert "movie" not in other.reply and "book" not in other.reply

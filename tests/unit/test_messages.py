@@ -13,6 +13,7 @@ import pytest
 
 from convrec_gateway import messages as m
 from convrec_gateway import replies
+from convrec_gateway.catalog_profile import Profile
 
 GATEWAY = Path(m.__file__).parent
 OTHERS = [lang for lang in sorted(m.catalogs()) if lang != m.DEFAULT]
@@ -92,7 +93,7 @@ def test_a_third_language_is_one_more_file(french):
     assert replies.goodbye("fr") == replies.GOODBYE["fr"] == "Au revoir !"
     assert replies.acknowledge_like("Alien", "fr") == "Ravi que Alien vous plaise !"
     assert m.join("fr", ["A", "B", "C"]) == "A, B et C"
-    assert replies.greeting("fr") == replies.greeting("en")  # not translated yet: English
+    assert replies.greeting("fr", Profile()) == replies.greeting("en", Profile())  # not translated yet: English
 
 
 @pytest.mark.parametrize("module", ["replies.py", "explain.py", "details.py"])

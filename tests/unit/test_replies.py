@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from convrec_gateway import details, replies
+from convrec_gateway import messages as m
+from convrec_gateway.catalog_profile import Profile
 from convrec_gateway.session import Wanted
 
 TITLES = ["A", "B", "C", "D", "E", "F", "G"]
@@ -99,15 +101,45 @@ def test_explain_leads():
 
 
 def test_fixed_messages_as_functions_and_by_language():
-    assert replies.GREETING["en"] == replies.greeting("en")
-    assert replies.CLARIFY["zh"] == replies.clarify("zh")
     assert replies.CHITCHAT_LEAD["en"] == replies.chitchat_lead("en") == "Happy to chat! "
-    assert replies.CLARIFY_SUGGESTIONS["en"] == replies.clarify_suggestions("en")
-    assert len(replies.CLARIFY_SUGGESTIONS["zh"]) == 3
     assert replies.NO_TARGET["fr"] == replies.no_target("en")  # unknown language: English
-    assert {"en", "zh"} <= set(replies.OUT_OF_SCOPE)
-    for mapping in (replies.GOODBYE, replies.CHITCHAT, replies.OUT_OF_SCOPE):
-        assert mapping["en"] and mapping["zh"] != mapping["en"]
+    assert {"en", "zh"} <= set(replies.GOODBYE)
+    assert replies.GOODBYE["en"] and replies.GOODBYE["zh"] != replies.GOODBYE["en"]
+
+
+DEMO = Profile(("movie", "book", "product"))
+RESTAURANTS = Profile(("restaurant",), {"restaurant": {"zh": "餐厅"}})
+
+
+def test_replies_name_the_served_catalog_s_kinds():
+    assert replies.greeting("en", DEMO) == "Hi! I can recommend movies, books and products. What would you like today?"
+    assert replies.out_of_scope("zh", DEMO) == "抱歉，这个我帮不上忙。我可以为您推荐电影、书籍、商品。"
+    assert replies.greeting("en", RESTAURANTS) == "Hi! I can recommend restaurants. What would you like today?"
+    assert replies.out_of_scope("zh", RESTAURANTS) == "抱歉，这个我帮不上忙。我可以为您推荐餐厅。"
+    assert "restaurants you liked" in replies.clarify("en", RESTAURANTS)
+    assert "movies" not in replies.chitchat("en", RESTAURANTS)
+    assert replies.greeting("en", Profile()) == (
+        "Hi! I can recommend what this catalog holds. What would you like today?")
+    assert replies.recommend(TITLES[:3], Wanted(), "en", domain="restaurant", profile=RESTAURANTS) == (
+        "Here are 3 restaurants: A, B and C.")
+    one = replies.recommend(TITLES[:1], Wanted(), "zh", domain="restaurant", profile=RESTAURANTS)
+    assert one == "为您推荐1个餐厅：A。"
+    assert replies.recommend(TITLES[:2], Wanted(), "en", domain="board game", profile=Profile(("board game",))) == (
+        "Here are 2 board games: A and B.")
+
+
+def test_clarifying_suggestions_fit_the_catalog():
+    assert replies.clarify_suggestions("en", DEMO) == [
+        "A funny movie from the 90s", "Something like Inception", "An economics book under $30"]
+    assert len(replies.clarify_suggestions("zh", DEMO)) == 3
+    assert replies.clarify_suggestions("en", RESTAURANTS) == ["What do you recommend?", "Something highly rated"]
+
+
+@pytest.mark.parametrize("noun, many", [("movie", "movies"), ("dish", "dishes"), ("bus", "buses"),
+                                        ("category", "categories"), ("toy", "toys"), ("餐厅", "餐厅")])
+def test_english_plurals_by_rule(noun, many):
+    assert m.plural("en", noun) == many
+    assert m.plural("zh", noun) == noun
 
 
 def test_acknowledgements_and_suggestions():
