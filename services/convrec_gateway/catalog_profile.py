@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2
+from convrec_kit.catalog import rating_scale
 from convrec_kit.channels import call
 from convrec_kit.errors import ServiceError
 
@@ -22,10 +24,20 @@ class Profile:
 
     kinds: tuple[str, ...] = ()
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    rating_scales: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, described: retrieval_pb2.DescribeCatalogResponse) -> Profile:
-        return cls(tuple(k.category for k in described.kinds), {k.category: dict(k.names) for k in described.kinds})
+        kinds = described.kinds
+        return cls(tuple(k.category for k in kinds), {k.category: dict(k.names) for k in kinds},
+                   {k.category: k.rating_scale for k in kinds if k.rating_scale > 0})
+
+    def kind_of(self, item: common_pb2.Item) -> str:
+        return next((c for c in item.categories if c in self.kinds), "")
+
+    def rating_scale(self, item: common_pb2.Item) -> float:
+        """What the item's rating is out of: its kind's scale, else judged from the rating."""
+        return self.rating_scales.get(self.kind_of(item)) or rating_scale([item.numeric.get("rating", 0.0)])
 
     def noun(self, kind: str, lang: str, count: int = 2) -> str:
         """The kind as a noun for `count` of them: the message catalog's word, else the

@@ -63,7 +63,8 @@ class DialogueEngine:
             items = await self.fetcher.items([reduced.target], on)
             if reduced.target in items:
                 fields = list(turn.parse.detail_fields)
-                return render.item_details(items[reduced.target], fields, lang), reduced.state
+                profile = await self.profiles.get(on)
+                return render.item_details(items[reduced.target], fields, lang, profile), reduced.state
             return render.small(Act.NO_TARGET, reduced.intent, lang, Profile()), reduced.state
         if reduced.act == Act.EXPLAIN:
             stored = reduced.state.components_of(reduced.target)

@@ -52,10 +52,10 @@ _NO_TARGET_ACTION = {
 }
 
 
-def item_details(item: common_pb2.Item, fields: list[str], lang: str) -> Outcome:
+def item_details(item: common_pb2.Item, fields: list[str], lang: str, profile: Profile) -> Outcome:
     return Outcome(
         A.ACTION_DETAILS,
-        detail_answers.answer(item, fields, lang),
+        detail_answers.answer(item, fields, lang, profile),
         suggestions=replies.suggestions_after_list(display_title(item, lang), lang)[:1],
     )
 

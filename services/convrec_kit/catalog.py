@@ -113,6 +113,12 @@ def kinds_of(items: list[common_pb2.Item]) -> list[str]:
     return []
 
 
+def rating_scale(ratings: Iterable[float]) -> float:
+    """What ratings are out of, from the ratings themselves: 5, 10 or 100; 0 without any."""
+    top = max(ratings, default=0.0)
+    return 0.0 if top <= 0 else 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
+
+
 def item_text(item: common_pb2.Item, fields: Iterable[str] = KNOWN_NAME_FIELDS) -> str:
     """The text a dense or lexical index sees for an item; `fields`: its catalog's name fields."""
     attrs = item.attributes
@@ -170,6 +176,18 @@ class Catalog:
     @cached_property
     def kinds(self) -> frozenset[str]:
         return frozenset(kinds_of(self.items))
+
+    @cached_property
+    def rating_scales(self) -> dict[str, float]:
+        """Per kind of item ("" for items of none): what its ratings are out of."""
+        ratings: dict[str, list[float]] = {}
+        for item in self.items:
+            if "rating" in item.numeric:
+                ratings.setdefault(self.kind_of(item), []).append(item.numeric["rating"])
+        return {kind: rating_scale(values) for kind, values in ratings.items()}
+
+    def kind_of(self, item: common_pb2.Item) -> str:
+        return next((c for c in item.categories if c in self.kinds), "")
 
     def text(self, item: common_pb2.Item) -> str:
         return item_text(item, self.name_fields)

@@ -23,12 +23,12 @@ NEIGHBOURS = 100
 
 
 def rating_prior(catalog: Catalog) -> np.ndarray:
-    """A 0-1 popularity prior from catalog ratings: movies rate out of 10, others out of 5."""
+    """A 0-1 popularity prior from catalog ratings, each on its kind's scale (out of 5 or 10)."""
     prior = np.zeros(len(catalog), dtype=np.float32)
     for pos, item in enumerate(catalog.items):
         rating = item.numeric.get("rating")
-        scale = 10.0 if "movie" in item.categories else 5.0
-        prior[pos] = 0.5 if rating is None else min(1.0, max(0.0, rating / scale))
+        scale = catalog.rating_scales.get(catalog.kind_of(item), 0.0)
+        prior[pos] = 0.5 if rating is None or scale <= 0 else min(1.0, max(0.0, rating / scale))
     return prior
 
 

@@ -205,6 +205,7 @@ def catalog_kinds(catalog: Catalog) -> list[retrieval_pb2.CatalogKind]:
             category=kind,
             items=counts[kind],
             names={lang: names[0] for lang, names in catalog.category_names.get(kind, {}).items() if names},
+            rating_scale=catalog.rating_scales.get(kind, 0.0),
         )
         for kind in kinds_of(catalog.items)
     ]

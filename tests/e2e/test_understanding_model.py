@@ -106,5 +106,8 @@ def test_replies_speak_of_the_served_catalog_s_kind(restaurants, restaurant_clus
     assert greeting.suggested_replies and not any("movie" in s.lower() for s in greeting.suggested_replies)
     listed = say(stub, "any good sichuan restaurants?", page_size=3)
     assert listed.reply.startswith("Here are 3 restaurants")
+    first = listed.recommendations[0].item
+    details = say(stub, "what is the first one rated?", session_id=listed.session_id)
+    assert f"rated {first.numeric['rating']:g}/5" in details.reply
     other = say(stub, "what's the weather like in Paris tomorrow?")
     assert "movie" not in other.reply and "book" not in other.reply

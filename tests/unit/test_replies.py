@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from convrec.common.v1 import common_pb2
 from convrec_gateway import details, replies
 from convrec_gateway import messages as m
 from convrec_gateway.catalog_profile import Profile
@@ -107,7 +108,7 @@ def test_fixed_messages_as_functions_and_by_language():
     assert replies.GOODBYE["en"] and replies.GOODBYE["zh"] != replies.GOODBYE["en"]
 
 
-DEMO = Profile(("movie", "book", "product"))
+DEMO = Profile(("movie", "book", "product"), rating_scales={"movie": 10.0, "book": 5.0, "product": 5.0})
 RESTAURANTS = Profile(("restaurant",), {"restaurant": {"zh": "餐厅"}})
 
 
@@ -126,6 +127,15 @@ def test_replies_name_the_served_catalog_s_kinds():
     assert one == "为您推荐1个餐厅：A。"
     assert replies.recommend(TITLES[:2], Wanted(), "en", domain="board game", profile=Profile(("board game",))) == (
         "Here are 2 board games: A and B.")
+
+
+def test_details_read_the_kind_and_rating_scale_from_the_catalog_s_profile():
+    place = common_pb2.Item(item_id="r", title="Pepper House", categories=["restaurant", "sichuan"],
+                            numeric={"rating": 8.6})
+    profile = Profile(("restaurant",), rating_scales={"restaurant": 10.0})
+    assert details.answer(place, ["genre", "rating"], "en", profile) == "It is sichuan. It is rated 8.6/10."
+    assert details.answer(place, ["rating"], "en", Profile()) == "It is rated 8.6/10."  # judged from the rating
+    assert details.answer(place, ["genre"], "en", Profile()) == "It is restaurant and sichuan."
 
 
 def test_clarifying_suggestions_fit_the_catalog():
@@ -155,23 +165,24 @@ def test_acknowledgements_and_suggestions():
 
 def test_details(catalog):
     aliens = catalog.get("mv-aliens-1986")
-    assert details.answer(aliens, ["director", "year"], "en") == (
+    assert details.answer(aliens, ["director", "year"], "en", DEMO) == (
         "Aliens (1986) was directed by James Cameron. Aliens (1986) came out in 1986."
     )
-    assert details.answer(aliens, ["director", "runtime"], "zh") == "《异形2》的导演是James Cameron。片长137分钟。"
-    assert details.answer(aliens, ["genre", "rating"], "en") == (
+    assert details.answer(aliens, ["director", "runtime"], "zh", DEMO) == (
+        "《异形2》的导演是James Cameron。片长137分钟。")
+    assert details.answer(aliens, ["genre", "rating"], "en", DEMO) == (
         "It is science fiction, action and horror. It is rated 8.4/10."
     )
-    assert details.answer(aliens, ["genre"], "zh") == "类型：科幻、动作、恐怖。"
-    assert details.answer(aliens, ["price"], "en") == "Sorry, the catalog has no price for Aliens (1986)."
-    assert details.answer(aliens, ["price", "author"], "zh") == "抱歉，目录里没有《异形2》的价格、作者信息。"
+    assert details.answer(aliens, ["genre"], "zh", DEMO) == "类型：科幻、动作、恐怖。"
+    assert details.answer(aliens, ["price"], "en", DEMO) == "Sorry, the catalog has no price for Aliens (1986)."
+    assert details.answer(aliens, ["price", "author"], "zh", DEMO) == "抱歉，目录里没有《异形2》的价格、作者信息。"
 
 
 def test_price_details(catalog):
     book = catalog.get("bk-the-wealth-of-nations")
-    assert details.answer(book, ["price"], "en").endswith("costs ¥128 (about $18.03).")
+    assert details.answer(book, ["price"], "en", DEMO).endswith("costs ¥128 (about $18.03).")
     assert (
-        details.answer(book, ["price", "author"], "zh")
+        details.answer(book, ["price", "author"], "zh", DEMO)
         == "《国富论》售价128元（约18.03美元）。《国富论》的作者是Adam Smith。"
     )
 
