@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from convrec.common.v1 import common_pb2
 from convrec.retrieval.v1 import retrieval_pb2
 from convrec_kit.catalog import rating_scale
-from convrec_kit.channels import call
+from convrec_kit.channels import Budget, call
 from convrec_kit.errors import ServiceError
 
 from . import messages as m
 
 # How long a description is kept before it is asked for again (a catalog can be reloaded).
 KEEP_SECONDS = 300.0
+# The most of a turn's time the question may take: a slow retrieval never holds up small talk.
+ASK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class CatalogProfiles:
         if self._profile is not None and time.monotonic() - self._asked < KEEP_SECONDS:
             return self._profile
         try:
+            budget = Budget(min(ASK_SECONDS, on.budget.remaining()))
             described = await call("retrieval", self._retrieval.DescribeCatalog,
-                                   retrieval_pb2.DescribeCatalogRequest(), on.budget, on.request_id)
+                                   retrieval_pb2.DescribeCatalogRequest(), budget, on.request_id)
         except ServiceError:
             return self._profile or Profile()
         self._profile, self._asked = Profile.of(described), time.monotonic()
