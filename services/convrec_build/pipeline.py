@@ -30,6 +30,7 @@ def build(
 ) -> dict:
     from convrec_intent import train
     from convrec_kit.models.understanding.terms import build_terms
+    from convrec_kit.models.understanding.words import build_words
     from convrec_retrieval.index_build import build_catalog
     from convrec_retrieval.multilingual_index import build_e5_embeddings
 
@@ -66,6 +67,8 @@ def build(
     terms = build_terms(out_dir, artifacts_dir / e5_convert.E5_DIR)
     kinds = f"; kinds of item: {', '.join(terms.kinds)}" if terms.kinds else ""
     print(f"catalog {catalog_name!r}: {len(terms.names)} categories as link targets{kinds}")
+    words = build_words(out_dir, artifacts_dir / e5_convert.E5_DIR)
+    print(f"catalog {catalog_name!r}: {len(words.words)} words for keywords in other languages")
     if interactions is not None:
         _train_interest(out_dir, interactions, device, force)
     return manifest

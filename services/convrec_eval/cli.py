@@ -1,4 +1,4 @@
-"""`convrec eval redial|movielens|retrieval|linking|understanding`."""
+"""`convrec eval redial|movielens|retrieval|linking|understanding|words`."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     understanding.add_argument("--requests", type=Path, help="JSONL of text, lang, category for --other-catalog")
     understanding.add_argument("--tune-links", action="store_true",
                                help="search the link thresholds on the catalog's training rows instead")
+    words = kinds.add_parser("words", help="a built catalog's words for Chinese keywords: precision and coverage")
+    words.add_argument("--catalog", default="demo", help="built catalog whose words are measured")
+    words.add_argument("--tune", action="store_true", help="choose the threshold on the dev pairs first")
     for parser in (redial, movielens):
         parser.add_argument("--artifacts-dir", type=Path, help="where to build (default: CONVREC_ARTIFACTS_DIR)")
         parser.add_argument("--catalog-name", help="name of the catalog built for the evaluation")
@@ -90,6 +93,8 @@ def run(args: argparse.Namespace) -> None:
             _linking(args)
         elif args.benchmark == "understanding":
             _understanding(args)
+        elif args.benchmark == "words":
+            _words(args)
         elif args.benchmark == "redial":
             from . import redial
 
@@ -162,6 +167,21 @@ def _understanding(args: argparse.Namespace) -> None:
         for lang, figures in shares.items():
             print(f"  {lang} ({figures['requests']} requests): rules {figures['rules']:.3f}, "
                   f"joint model {figures['joint model']:.3f}")
+
+
+def _words(args: argparse.Namespace) -> None:
+    from convrec_intent.main import cached
+    from convrec_kit.models.e5 import E5Encoder
+    from convrec_kit.models.e5_convert import E5_DIR
+    from convrec_kit.settings import CommonSettings, load_settings
+
+    from . import keyword_words
+
+    settings = load_settings(CommonSettings)
+    encoder = E5Encoder(settings.artifacts_dir / E5_DIR, settings.torch_threads)
+    report = keyword_words.evaluate(settings.artifacts_dir / args.catalog,
+                                    cached(lambda t: encoder.encode(t, "query")), args.tune)
+    print(keyword_words.format_report(report))
 
 
 def _linking(args: argparse.Namespace) -> None:

@@ -67,12 +67,13 @@ def span_parser(settings: IntentSettings, catalog) -> SpanParser:
     """The catalog's terms (from `convrec build`) and the multilingual encoder that links spans to them."""
     from convrec_kit.models.e5 import E5Encoder
     from convrec_kit.models.understanding.terms import CatalogTerms
+    from convrec_kit.models.understanding.words import CatalogWords
 
-    terms = CatalogTerms.load(settings.catalog_dir)
-    if terms is None:
-        raise FileNotFoundError(f"catalog terms not found in {settings.catalog_dir}; run `convrec build`")
+    terms, words = CatalogTerms.load(settings.catalog_dir), CatalogWords.load(settings.catalog_dir)
+    if terms is None or words is None:
+        raise FileNotFoundError(f"catalog terms or words not found in {settings.catalog_dir}; run `convrec build`")
     encoder = E5Encoder(settings.artifacts_dir / E5_DIR, settings.torch_threads)
-    return SpanParser(catalog, terms, cached(lambda texts: encoder.encode(texts, "query")))
+    return SpanParser(catalog, terms, cached(lambda texts: encoder.encode(texts, "query")), words)
 
 
 def cached(encode, size: int = 4096):

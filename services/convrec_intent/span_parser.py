@@ -16,6 +16,7 @@ from convrec_kit.catalog import Catalog
 from convrec_kit.models.understanding.labels import INTENTS, Slot
 from convrec_kit.models.understanding.model import Understood
 from convrec_kit.models.understanding.terms import CatalogTerms
+from convrec_kit.models.understanding.words import CatalogWords
 from convrec_kit.vocabulary import Mood
 
 from . import flags
@@ -35,12 +36,14 @@ RECENT_YEARS = 5
 
 
 class SpanParser:
-    def __init__(self, catalog: Catalog, terms: CatalogTerms, encode) -> None:
-        """`encode(texts)`: unit query vectors of the multilingual encoder the terms were built with."""
+    def __init__(self, catalog: Catalog, terms: CatalogTerms, encode, words: CatalogWords | None = None) -> None:
+        """`encode(texts)`: unit query vectors of the multilingual encoder the terms (and the
+        catalog's `words`, which Chinese keywords are also searched with) were built with."""
         self._titles = TitleLinker(catalog)
         self._people = PeopleLinker(catalog)
         self._terms = terms
         self._encode = encode
+        self._words = words
         self._numeric = {k for item in catalog.items for k in item.numeric}
         ratings = [item.numeric["rating"] for item in catalog.items if "rating" in item.numeric]
         self._top_rating = float(np.quantile(ratings, TOP_RATED_QUANTILE)) if ratings else None
@@ -98,6 +101,8 @@ class SpanParser:
         mood = self._mood(by_slot.get(Slot.MOOD, []))
         bounds = self._ranges(by_slot, language)
         query = [*include, *(by_slot.get(Slot.MOOD, [])), *keywords]
+        if self._words is not None:
+            query += self._words.translate(keywords, self._encode)  # "太空探索" also searched as "space"
         return common_pb2.Constraints(
             include_categories=include,
             exclude_categories=exclude,

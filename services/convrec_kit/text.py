@@ -59,6 +59,11 @@ def _jieba():
     return jieba
 
 
+def chinese_words(text: str) -> list[str]:
+    """The words of a text's runs of Chinese, as jieba cuts them."""
+    return [w for run in re.findall(r"[\u3400-\u9fff]+", fold(text)) for w in _jieba().lcut(run)]
+
+
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"

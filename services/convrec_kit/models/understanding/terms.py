@@ -143,19 +143,28 @@ def _choose(names: list[str], scores: list[np.ndarray], thresholds: tuple[float,
 
 
 def build_terms(catalog_dir: Path, e5_dir: Path) -> CatalogTerms:
-    """The catalog's terms from its items and multilingual passage vectors (built before this);
-    kept when the catalog has not changed since."""
+    """The catalog's terms from its items and multilingual passage vectors (built before this)."""
+    from ... import artifacts
+
+    def build(catalog: Catalog, encode) -> CatalogTerms:
+        return CatalogTerms.build(catalog, np.load(catalog_dir / artifacts.E5_EMBEDDINGS_FILE), encode)
+
+    return build_once(catalog_dir, e5_dir, TERMS_FILE, CatalogTerms.load, build)
+
+
+def build_once(catalog_dir: Path, e5_dir: Path, file: str, load, build):
+    """`build(catalog, encode)` with the multilingual encoder's query vectors, saved beside the
+    catalog; what `load` reads back is kept when the catalog has not changed since."""
     from ... import artifacts
     from ..e5 import E5Encoder
 
     sha = artifacts.read_manifest(catalog_dir)["source_sha256"]
-    path = catalog_dir / TERMS_FILE
+    path = catalog_dir / file
     if path.exists() and json.loads(path.read_text()).get("source_sha256") == sha:
-        loaded = CatalogTerms.load(catalog_dir)
+        loaded = load(catalog_dir)
         if loaded is not None:
             return loaded
     encoder = E5Encoder(e5_dir)
-    item_vectors = np.load(catalog_dir / artifacts.E5_EMBEDDINGS_FILE)
-    terms = CatalogTerms.build(artifacts.load_catalog(catalog_dir), item_vectors, lambda t: encoder.encode(t, "query"))
-    terms.save(catalog_dir, sha)
-    return terms
+    built = build(artifacts.load_catalog(catalog_dir), lambda t: encoder.encode(t, "query"))
+    built.save(catalog_dir, sha)
+    return built
