@@ -1,14 +1,35 @@
-"""Multi-turn conversations over real gRPC against the four services."""
+"""Multi-turn conversations over real gRPC against the four services, understood by the
+default understanding and again by the rules it falls back to (`CONVREC_UNDERSTANDING=rules`)."""
 
 from __future__ import annotations
 
 import re
 
+import grpc
+import pytest
+
+from convrec.dialogue.v1 import dialogue_pb2_grpc
 from convrec.intent.v1 import intent_pb2
+from convrec_kit.cluster import Cluster
 
 from .helpers import A, ids, say, turn, years
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module", params=["default", "rules"])
+def gateway(request, gateway, tmp_path_factory):
+    """The session's gateway, then one whose intent service understands with the rules."""
+    if request.param == "default":
+        yield gateway
+        return
+    cluster = Cluster(tmp_path_factory.mktemp("rules"), extra_env={"CONVREC_UNDERSTANDING": "rules"})
+    try:
+        cluster.start()
+        with grpc.insecure_channel(cluster.address()) as channel:
+            yield dialogue_pb2_grpc.DialogueServiceStub(channel)
+    finally:
+        cluster.stop()
 
 
 def test_vague_first_request_gets_a_clarifying_question(gateway):
