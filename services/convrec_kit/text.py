@@ -64,6 +64,12 @@ def chinese_words(text: str) -> list[str]:
     return [w for run in re.findall(r"[\u3400-\u9fff]+", fold(text)) for w in _jieba().lcut(run)]
 
 
+def chinese_word_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every word of the text's runs of Chinese, as jieba cuts them."""
+    return [(run.start() + start, run.start() + end)
+            for run in re.finditer(r"[\u3400-\u9fff]+", text) for _, start, end in _jieba().tokenize(run.group())]
+
+
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"

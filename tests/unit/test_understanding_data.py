@@ -10,7 +10,8 @@ from transformers import AutoTokenizer
 from convrec_intent import corpus
 from convrec_kit.catalog import Catalog, kinds_of
 from convrec_kit.models.understanding import markup
-from convrec_kit.models.understanding.encoding import IGNORE, decode_spans, encode, tag_targets
+from convrec_kit.models.understanding.decoding import decode_spans
+from convrec_kit.models.understanding.encoding import IGNORE, encode, tag_targets
 from convrec_kit.models.understanding.labels import TAG_INDEX, Slot
 from convrec_kit.models.understanding.terms import CatalogTerms
 from convrec_kit.settings import REPO_ROOT
@@ -121,8 +122,25 @@ def test_a_category_s_other_names_link_first_with_their_own_threshold():
     ("[dark](mood) [comedy](category)", [("dark", "mood"), ("comedy", "category")]),
 ])
 def test_a_chinese_word_the_tagger_split_across_slots_is_one_span(tokenizer, marked, joined):
+    assert decoded_as_tagged(tokenizer, marked) == joined
+
+
+@pytest.mark.parametrize("marked, snapped", [
+    ("附近有没有好吃的[火](category)锅", [("火锅", "category")]),
+    ("想看九十年代的[港](category)片", [("港片", "category")]),
+    ("附近有好吃的[豚骨拉](category)面吗", [("豚骨拉面", "category")]),
+    ("换成[书](category)吧", [("书", "category")]),  # never into a particle
+    ("[科幻](category)[动作片](category)", [("科幻", "category"), ("动作片", "category")]),
+    ("a [dark](mood) comedy", [("dark", "mood")]),
+])
+def test_a_span_that_cuts_a_chinese_word_grows_to_the_word(tokenizer, marked, snapped):
+    assert decoded_as_tagged(tokenizer, marked) == snapped
+
+
+def decoded_as_tagged(tokenizer, marked: str) -> list[tuple[str, str]]:
+    """The spans decoded from the tags the marked-up spans would have."""
     text, spans = markup.parse(marked)
     encoded = encode(tokenizer, [text])
     tags = tag_targets(encoded.offsets[0], spans)
     decoded = decode_spans(text, encoded.offsets[0], [t if t != IGNORE else 0 for t in tags])
-    assert [(s.text, s.slot.value) for s, _ in decoded] == joined
+    return [(s.text, s.slot.value) for s, _ in decoded]

@@ -15,7 +15,8 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer
 
 from ..e5 import bf16_supported
-from .encoding import decode_spans, encode
+from .decoding import decode_spans
+from .encoding import encode
 from .labels import INTENTS, TAGS
 from .markup import Span
 from .network import Config, JointModel
