@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import numpy as np
 
@@ -22,13 +23,15 @@ from .span_parser import SpanParser
 
 async def run(settings: IntentSettings) -> None:
     joint = settings.understanding == "model"
+    encoder = cache(lambda: multilingual_encoder(settings))  # links spans; its word embeddings are shared
     if joint and settings.model_backend == "triton":
         from convrec_kit.models.understanding.client import TritonUnderstanding
 
         classifier = TritonUnderstanding(settings.triton_url, settings.triton_timeout_seconds)
     elif joint:
         classifier = embedded_understanding(settings.artifacts_dir / artifacts.UNDERSTANDING_DIR,
-                                            settings.artifacts_dir / E5_DIR, settings.torch_threads)
+                                            settings.artifacts_dir / E5_DIR, settings.torch_threads,
+                                            word_embeddings=lambda: encoder().model.embeddings.word_embeddings.weight)
     else:
         classifier = intent_classifier(settings, settings.artifacts_dir / artifacts.INTENT_DIR)
     servicer = IntentServicer(classifier, settings.max_utterance_bytes, joint)
@@ -36,7 +39,10 @@ async def run(settings: IntentSettings) -> None:
     async def load(health) -> None:
         catalog = await asyncio.to_thread(artifacts.load_catalog, settings.catalog_dir)
         await classifier.load()
-        servicer.parser = await asyncio.to_thread(span_parser if joint else rules_parser, settings, catalog)
+        if joint:
+            servicer.parser = await asyncio.to_thread(span_parser, settings, catalog, encoder())
+        else:
+            servicer.parser = await asyncio.to_thread(rules_parser, settings, catalog)
         warm_up = [("warm up", "")] if joint else ["warm up"]
         if settings.model_backend == "embedded":
             await classifier.predict(warm_up)
@@ -63,16 +69,21 @@ def rules_parser(settings: IntentSettings, catalog) -> Parser:
     return parser
 
 
-def span_parser(settings: IntentSettings, catalog) -> SpanParser:
-    """The catalog's terms (from `convrec build`) and the multilingual encoder that links spans to them."""
+def multilingual_encoder(settings: IntentSettings):
     from convrec_kit.models.e5 import E5Encoder
+
+    return E5Encoder(settings.artifacts_dir / E5_DIR, settings.torch_threads)
+
+
+def span_parser(settings: IntentSettings, catalog, encoder) -> SpanParser:
+    """The catalog's terms (from `convrec build`), and `encoder`, the multilingual encoder that
+    links spans to them."""
     from convrec_kit.models.understanding.terms import CatalogTerms
     from convrec_kit.models.understanding.words import CatalogWords
 
     terms, words = CatalogTerms.load(settings.catalog_dir), CatalogWords.load(settings.catalog_dir)
     if terms is None or words is None:
         raise FileNotFoundError(f"catalog terms or words not found in {settings.catalog_dir}; run `convrec build`")
-    encoder = E5Encoder(settings.artifacts_dir / E5_DIR, settings.torch_threads)
     return SpanParser(catalog, terms, cached(lambda texts: encoder.encode(texts, "query")), words)
 
 

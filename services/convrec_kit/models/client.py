@@ -94,14 +94,17 @@ def embedded_intent_classifier(directory: Path, threads: int) -> EmbeddedModel:
     return EmbeddedModel("intent_classifier", build)
 
 
-def embedded_understanding(directory: Path, e5_dir: Path, threads: int, device: str = "cpu") -> EmbeddedModel:
-    """The joint intent + slot model: (utterance, context) pairs in, `Understood` per pair out."""
+def embedded_understanding(directory: Path, e5_dir: Path, threads: int, device: str = "cpu",
+                           word_embeddings=None) -> EmbeddedModel:
+    """The joint intent + slot model: (utterance, context) pairs in, `Understood` per pair out;
+    `word_embeddings()`: the loaded base encoder's, to share instead of reading them again."""
 
     def build():
         from .understanding.model import UnderstandingModel
 
         torch.set_num_threads(threads)
-        model = UnderstandingModel(directory, e5_dir, device=device)
+        shared = word_embeddings() if word_embeddings else None
+        model = UnderstandingModel(directory, e5_dir, device=device, word_embeddings=shared)
         return lambda pairs: model.predict([p[0] for p in pairs], [p[1] for p in pairs])
 
     return EmbeddedModel("understanding_model", build)

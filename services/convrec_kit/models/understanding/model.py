@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer
 
@@ -66,6 +67,12 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
+def base_word_embeddings(e5_dir: Path) -> torch.Tensor:
+    """The converted encoder's word embeddings alone (the rest of it is not needed here)."""
+    with safe_open(str(e5_dir / "model.safetensors"), "pt") as weights:
+        return weights.get_tensor(FROZEN.removeprefix("encoder."))
+
+
 @dataclass
 class Understood:
     probs: np.ndarray  # over INTENTS
@@ -77,14 +84,18 @@ class UnderstandingModel:
 
     name = "understanding_model"
 
-    def __init__(self, directory: Path, e5_dir: Path, device: str = "cpu", force_fp32: bool = False) -> None:
+    def __init__(self, directory: Path, e5_dir: Path, device: str = "cpu", force_fp32: bool = False,
+                 word_embeddings: torch.Tensor | None = None) -> None:
+        """`word_embeddings`: the base encoder's, when it is loaded already (the intent service
+        links spans with it): shared rather than read again, when device and dtype match."""
         self.manifest = read_manifest(directory)
         if device.startswith("cuda") and not torch.cuda.is_available():
             device = "cpu"
         self.device = torch.device(device)
         self.dtype = torch.bfloat16 if not force_fp32 and bf16_supported(self.device) else torch.float32
         self.tokenizer = AutoTokenizer.from_pretrained(str(e5_dir))
-        net = JointModel.from_e5(e5_dir, Config.from_json(self.manifest["config"]))
+        words = word_embeddings if word_embeddings is not None else base_word_embeddings(e5_dir)
+        net = JointModel.for_weights(e5_dir, Config.from_json(self.manifest["config"]), words.detach())
         missing, unexpected = net.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=False)
         if unexpected or set(missing) != {FROZEN}:
             raise ValueError(

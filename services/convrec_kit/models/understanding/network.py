@@ -39,9 +39,16 @@ class JointModel(nn.Module):
         return cls(BertModel.from_pretrained(str(e5_dir), add_pooling_layer=False, dtype=dtype), config)
 
     @classmethod
-    def empty(cls, e5_dir: Path, config: Config) -> JointModel:
-        """The architecture only (weights to be loaded): for Triton and the embedded service."""
-        return cls(BertModel(BertConfig.from_pretrained(str(e5_dir)), add_pooling_layer=False), config)
+    def for_weights(cls, e5_dir: Path, config: Config, word_embeddings: torch.Tensor) -> JointModel:
+        """The architecture with only the kept layers, around the given (frozen) word embeddings,
+        the rest to be loaded: the full encoder is never built."""
+        bert = BertConfig.from_pretrained(str(e5_dir))
+        vocab, bert.vocab_size, bert.num_hidden_layers = bert.vocab_size, bert.pad_token_id + 1, config.layers
+        net = cls(BertModel(bert, add_pooling_layer=False), config)
+        net.encoder.embeddings.word_embeddings = nn.Embedding.from_pretrained(
+            word_embeddings, freeze=True, padding_idx=bert.pad_token_id)
+        net.encoder.config.vocab_size = vocab
+        return net
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state

@@ -86,11 +86,8 @@ class CatalogTerms:
 
     @classmethod
     def load(cls, catalog_dir: Path) -> CatalogTerms | None:
-        path = catalog_dir / TERMS_FILE
-        if not path.exists():
-            return None
-        meta = json.loads(path.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
+        meta = read_meta(catalog_dir / TERMS_FILE, FORMAT_VERSION)
+        if meta is None:
             return None
         vectors = np.load(catalog_dir / TERM_VECTORS_FILE)
         count = len(meta["categories"])
@@ -140,6 +137,14 @@ def _choose(names: list[str], scores: list[np.ndarray], thresholds: tuple[float,
         if cosines[best] >= threshold:
             return names[best], float(cosines[best])
     return None, 0.0
+
+
+def read_meta(path: Path, version: int) -> dict | None:
+    """A JSON file written beside a catalog, when it is there in this format version."""
+    if not path.exists():
+        return None
+    meta = json.loads(path.read_text())
+    return meta if meta.get("format_version") == version else None
 
 
 def build_terms(catalog_dir: Path, e5_dir: Path) -> CatalogTerms:

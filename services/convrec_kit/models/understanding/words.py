@@ -18,6 +18,7 @@ import numpy as np
 
 from ...catalog import Catalog
 from ...text import STOPWORDS, fold, has_cjk
+from .terms import build_once, read_meta
 
 WORDS_FILE = "words.json"
 WORD_VECTORS_FILE = "word_vectors.npy"
@@ -57,13 +58,8 @@ class CatalogWords:
 
     @classmethod
     def load(cls, catalog_dir: Path) -> CatalogWords | None:
-        path = catalog_dir / WORDS_FILE
-        if not path.exists():
-            return None
-        meta = json.loads(path.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            return None
-        return cls(meta["words"], np.load(catalog_dir / WORD_VECTORS_FILE).astype(np.float32))
+        meta = read_meta(catalog_dir / WORDS_FILE, FORMAT_VERSION)
+        return None if meta is None else cls(meta["words"], np.load(catalog_dir / WORD_VECTORS_FILE).astype(np.float32))
 
     def closest(self, surfaces: list[str], encode, limit: int = PER_SPAN) -> list[list[tuple[str, float]]]:
         """Per surface, its `limit` closest catalog words with their cosines, best first."""
@@ -98,6 +94,4 @@ def pieces_of(surface: str) -> list[str]:
 
 def build_words(catalog_dir: Path, e5_dir: Path) -> CatalogWords:
     """The catalog's words and their vectors, kept when the catalog has not changed since."""
-    from .terms import build_once
-
     return build_once(catalog_dir, e5_dir, WORDS_FILE, CatalogWords.load, CatalogWords.build)
