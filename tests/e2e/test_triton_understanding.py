@@ -16,6 +16,7 @@ from convrec.intent.v1 import intent_pb2, intent_pb2_grpc
 from convrec_cli.launcher import Cluster
 from convrec_cli.triton import UNDERSTANDING_MODEL
 from convrec_kit import artifacts
+from convrec_kit.models.e5 import E5Encoder
 from convrec_kit.models.e5_convert import E5_DIR
 from convrec_kit.models.understanding.client import TritonUnderstanding
 from convrec_kit.models.understanding.model import UnderstandingModel
@@ -91,3 +92,14 @@ def test_the_intent_service_parses_through_triton(triton, tmp_path):
         cluster.stop()
     assert "science fiction" in parsed.constraints.include_categories
     assert "horror" in parsed.constraints.exclude_categories
+
+
+def test_the_service_s_shared_word_embeddings_change_nothing(catalog_dir, embedded):
+    """The intent service builds the model around its span encoder's word embeddings; Triton
+    and the model alone read them from the converted encoder: the same answers."""
+    root = catalog_dir.parent
+    words = E5Encoder(root / E5_DIR).model.embeddings.word_embeddings.weight
+    shared = UnderstandingModel(root / artifacts.UNDERSTANDING_DIR, root / E5_DIR, word_embeddings=words)
+    assert shared.net.encoder.embeddings.word_embeddings.weight.data_ptr() == words.data_ptr()
+    for text, context in PAIRS:
+        assert_same(shared.predict([text], [context])[0], embedded.predict([text], [context])[0])
