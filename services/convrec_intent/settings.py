@@ -13,9 +13,9 @@ class IntentSettings(CommonSettings):
     # Below this confidence, a turn with clear constraints is taken as a request.
     intent_min_confidence: float = Field(default=0.55, ge=0, le=1)
     max_utterance_bytes: int = Field(default=4096, ge=16)
-    # What understands an utterance: the joint model (intent + slots, catalog-linked), or the
-    # rules with the intent head as a fallback.
-    understanding: Literal["rules", "model"] = "model"
+    # What understands an utterance: the rules with the intent head, or the joint model
+    # (intent + slots, catalog-linked).
+    understanding: Literal["rules", "model"] = "rules"
 
     @property
     def port(self) -> int:

@@ -1,5 +1,5 @@
 """Multi-turn conversations over real gRPC against the four services, understood by the
-default understanding and again by the rules it falls back to (`CONVREC_UNDERSTANDING=rules`)."""
+default understanding (the rules) and again by the understanding model."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from .helpers import A, ids, say, turn, years
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module", params=["default", "rules"])
+@pytest.fixture(scope="module", params=["default", "model"])
 def gateway(request, gateway, tmp_path_factory):
-    """The session's gateway, then one whose intent service understands with the rules."""
+    """The session's gateway, then one whose intent service understands with the model."""
     if request.param == "default":
         yield gateway
         return
-    cluster = Cluster(tmp_path_factory.mktemp("rules"), extra_env={"CONVREC_UNDERSTANDING": "rules"})
+    cluster = Cluster(tmp_path_factory.mktemp("model"), extra_env={"CONVREC_UNDERSTANDING": "model"})
     try:
         cluster.start()
         with grpc.insecure_channel(cluster.address()) as channel:
