@@ -65,6 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     understanding.add_argument("--requests", type=Path, help="JSONL of text, lang, category for --other-catalog")
     understanding.add_argument("--tune-links", action="store_true",
                                help="search the link thresholds on the catalog's training rows instead")
+    understanding.add_argument("--replay", action="store_true",
+                               help="send the labelled description queries through the gateway instead, rules vs model")
     words = kinds.add_parser("words", help="a built catalog's words for Chinese keywords: precision and coverage")
     words.add_argument("--catalog", default="demo", help="built catalog whose words are measured")
     words.add_argument("--tune", action="store_true", help="choose the threshold on the dev pairs first")
@@ -157,6 +159,11 @@ def _understanding(args: argparse.Namespace) -> None:
     artifacts_dir = load_settings(CommonSettings).artifacts_dir
     if args.tune_links:
         print(understanding.tune_links(artifacts_dir, args.catalog))
+        return
+    if args.replay:
+        from . import understanding_replay
+
+        print(understanding_replay.format_replay(understanding_replay.replay()))
         return
     print(understanding.compare(artifacts_dir, args.catalog))
     if args.other_catalog:

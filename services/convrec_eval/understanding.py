@@ -107,8 +107,9 @@ def canonical(surface: str, catalog_names: set[str]) -> tuple[bool, str | None]:
 
 
 def tune_links(artifacts_dir: Path, catalog_name: str) -> str:
-    """The two link thresholds on the demo catalog's training rows: share of category spans
-    linked right (to their category, or to none for another domain's word), over a grid."""
+    """The link thresholds on the demo catalog's training rows: share of category spans linked
+    right (to their category, or to none for another domain's word) and of keyword spans left
+    unlinked (what a request is about is not a category filter), over a grid."""
     from convrec_kit.models.e5 import E5Encoder
     from convrec_kit.models.e5_convert import E5_DIR
     from convrec_kit.models.understanding.terms import build_terms
@@ -122,25 +123,38 @@ def tune_links(artifacts_dir: Path, catalog_name: str) -> str:
                 known, category = canonical(span.text, names)
                 if span.slot.value in ("category", "exclude") and known and not terms.exact(span.text):
                     gold[span.text] = category
+                elif span.slot.value == "keyword" and not terms.exact(span.text):
+                    gold.setdefault(span.text, None)
     encoder = E5Encoder(artifacts_dir / E5_DIR)
     surfaces = sorted(gold)
     vectors = encoder.encode(surfaces, "query")
     aliases = np.arange(0.86, 0.98, 0.02) if terms.aliases else [1.0]
     grid = []
     for alias_t in aliases:
-        for name_t in np.arange(0.84, 0.96, 0.01):
-            for items_t in np.arange(0.04, 0.24, 0.02):
+        for name_t in np.arange(0.84, 0.97, 0.01):
+            for items_t in np.arange(0.04, 0.32, 0.02):
                 linked = terms.link(surfaces, lambda _: vectors, (float(name_t), float(items_t)), float(alias_t))
-                right = sum(c == gold[s] for s, (c, _) in zip(surfaces, linked, strict=True))
-                grid.append((right / len(surfaces), float(alias_t), float(name_t), float(items_t)))
-    best = max(grid)
-    current = terms.link(surfaces, lambda _: vectors)
-    now = sum(c == gold[s] for s, (c, _) in zip(surfaces, current, strict=True)) / len(surfaces)
+                grid.append((_right(gold, surfaces, linked), float(alias_t), float(name_t), float(items_t)))
+    best = max(grid, key=lambda g: g[0][0])
+    now = _right(gold, surfaces, terms.link(surfaces, lambda _: vectors))
     return (
-        f"{len(surfaces)} distinct category spans ({sum(v is None for v in gold.values())} of other domains, "
-        f"{len(terms.aliases)} other names of categories); best: other names {best[1]:.2f}, name {best[2]:.2f}, "
-        f"items {best[3]:.2f}: {best[0]:.3f} linked right; with the thresholds in use: {now:.3f}"
+        f"{len(surfaces)} distinct spans: {sum(v is not None for v in gold.values())} of categories, "
+        f"{sum(v is None for v in gold.values())} naming none (other domains' categories, keywords); "
+        f"{len(terms.aliases)} other names of categories; best: other names {best[1]:.2f}, name {best[2]:.2f}, "
+        f"items {best[3]:.2f}: {_share(best[0])}; with the thresholds in use: {_share(now)}"
     )
+
+
+def _right(gold: dict, surfaces: list[str], linked) -> tuple[float, float, float]:
+    """(share right, of the category spans, of the spans naming none)."""
+    hits = [(gold[s] is not None, c == gold[s]) for s, (c, _) in zip(surfaces, linked, strict=True)]
+    def share(rows):
+        return sum(r for _, r in rows) / len(rows) if rows else 0.0
+    return share(hits), share([h for h in hits if h[0]]), share([h for h in hits if not h[0]])
+
+
+def _share(right: tuple[float, float, float]) -> str:
+    return f"{right[0]:.3f} right (categories {right[1]:.3f}, none {right[2]:.3f})"
 
 
 def read_jsonl(path: Path) -> list[dict]:
