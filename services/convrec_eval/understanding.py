@@ -148,9 +148,11 @@ def tune_links(artifacts_dir: Path, catalog_name: str) -> str:
 def _right(gold: dict, surfaces: list[str], linked) -> tuple[float, float, float]:
     """(share right, of the category spans, of the spans naming none)."""
     hits = [(gold[s] is not None, c == gold[s]) for s, (c, _) in zip(surfaces, linked, strict=True)]
-    def share(rows):
-        return sum(r for _, r in rows) / len(rows) if rows else 0.0
-    return share(hits), share([h for h in hits if h[0]]), share([h for h in hits if not h[0]])
+    return _mean(hits), _mean([h for h in hits if h[0]]), _mean([h for h in hits if not h[0]])
+
+
+def _mean(hits: list[tuple[bool, bool]]) -> float:
+    return sum(right for _, right in hits) / len(hits) if hits else 0.0
 
 
 def _share(right: tuple[float, float, float]) -> str:

@@ -61,7 +61,8 @@ def _jieba():
 
 def chinese_words(text: str) -> list[str]:
     """The words of a text's runs of Chinese, as jieba cuts them."""
-    return [w for run in re.findall(r"[\u3400-\u9fff]+", fold(text)) for w in _jieba().lcut(run)]
+    folded = fold(text)
+    return [folded[start:end] for start, end in chinese_word_bounds(folded)]
 
 
 def chinese_word_bounds(text: str) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...catalog import Catalog
-from ...text import STOPWORDS, fold, has_cjk
+from ...text import STOPWORDS, chinese_words, fold, has_cjk
 from .terms import build_once, read_meta
 
 WORDS_FILE = "words.json"
@@ -88,8 +88,6 @@ class CatalogWords:
 
 def pieces_of(surface: str) -> list[str]:
     """A Chinese surface and, when it is more than one word, its words of two characters or more."""
-    from ...text import chinese_words
-
     return [surface, *dict.fromkeys(w for w in chinese_words(surface) if len(w) >= 2 and w != surface)]
 
 def build_words(catalog_dir: Path, e5_dir: Path) -> CatalogWords:
